@@ -1,0 +1,23 @@
+#pragma once
+// Writes RecordBatches to a stream as an aligned table, CSV or JSON, batch by batch.
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "dlake/record_batch.h"
+
+namespace dlake::cli {
+
+class BatchWriter {
+ public:
+  virtual ~BatchWriter() = default;
+  virtual void Write(const RecordBatch& batch) = 0;
+  // Called once after the last batch (also when there were no rows).
+  virtual void Finish(int64_t rows) = 0;
+};
+
+// format: "table" (ts shown as UTC time), "csv" or "json" (an array of row objects).
+std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ostream& out);
+
+}  // namespace dlake::cli

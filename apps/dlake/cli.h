@@ -1,0 +1,86 @@
+#pragma once
+// Shared pieces of the dlake command line: global options, lake opening, output helpers.
+// Commands only parse arguments, call dlake::Lake and format results.
+
+#include <CLI/CLI.hpp>
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dlake/lake.h"
+
+namespace dlake::cli {
+
+// Exit codes: success, failure, bad usage.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct GlobalOptions {
+  std::string lake;
+  bool json = false;
+  bool verbose = false;
+  std::string memory_limit;
+  int threads = 0;
+};
+
+// A bad command-line value (a date, a period): reported with exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by commands to end with a Status (exit code 1, or 2 for InvalidArgument from flags).
+struct StatusError : std::runtime_error {
+  explicit StatusError(Status s) : std::runtime_error(s.ToString()), status(std::move(s)) {}
+  Status status;
+};
+
+// Value of a Result or throws StatusError.
+template <typename T>
+T Check(Result<T> result) {
+  if (!result.ok()) throw StatusError(result.status());
+  return std::move(result).value();
+}
+inline void Check(const Status& status) {
+  if (!status.ok()) throw StatusError(status);
+}
+// Like Check, but an error is the user's bad flag value.
+template <typename T>
+T CheckUsage(Result<T> result) {
+  if (!result.ok()) throw UsageError(result.status().message());
+  return std::move(result).value();
+}
+
+// Exit code a command sets when it finishes without an error but with findings (verify).
+int& CommandExitCode();
+
+// --exchange/--market/--symbol/--type/--period options feeding a DatasetFilter.
+struct DatasetFlags {
+  std::string exchange, market, symbol, type, period;
+  void Add(CLI::App& cmd, bool symbol_required);
+  // Normalised filter (upper case, unified symbols mapped); empty fields match anything.
+  DatasetFilter Filter() const;
+};
+
+// [start, end) from --start/--end text; empty text = unbounded.
+std::pair<int64_t, int64_t> ParseRange(const std::string& start, const std::string& end);
+
+std::unique_ptr<Lake> OpenLake(const GlobalOptions& options);
+LakeOptions MakeLakeOptions(const GlobalOptions& options);
+
+void PrintJson(const nlohmann::json& value);
+std::string HumanBytes(int64_t bytes);
+std::string TimeText(int64_t ms);
+
+void AddInitCommand(CLI::App& app, GlobalOptions& global);
+void AddIngestCommand(CLI::App& app, GlobalOptions& global);
+void AddReadCommand(CLI::App& app, GlobalOptions& global);
+void AddListCommand(CLI::App& app, GlobalOptions& global);
+void AddDeleteCommand(CLI::App& app, GlobalOptions& global);
+void AddVerifyCommand(CLI::App& app, GlobalOptions& global);
+
+}  // namespace dlake::cli

@@ -1,0 +1,112 @@
+#include <iostream>
+
+#include "cli.h"
+#include "dlake/common/time.h"
+
+namespace dlake::cli {
+namespace {
+
+struct IngestFlags {
+  std::vector<std::string> sources;
+  DatasetFlags dataset;
+  std::string on_bad_rows = "fail";
+  std::string compression = "snappy";
+  bool dry_run = false;
+};
+
+nlohmann::json ReportJson(const IngestReport& r, const DatasetId& id) {
+  nlohmann::json days = nlohmann::json::array();
+  for (const auto& d : r.write.days) {
+    days.push_back({{"day", FormatDay(d.day)}, {"action", DayActionName(d.action)},
+                    {"rows_before", d.rows_before}, {"rows_after", d.rows_after},
+                    {"path", d.path}});
+  }
+  nlohmann::json bad = nlohmann::json::array();
+  for (const auto& b : r.first_bad_rows) {
+    bad.push_back({{"file", b.file}, {"line", b.line}, {"reason", b.reason}});
+  }
+  return {{"dataset", id.Path()},        {"dry_run", r.dry_run},
+          {"files", r.files},            {"rows_read", r.rows_read},
+          {"rows_bad", r.rows_bad},      {"first_bad_rows", bad},
+          {"duplicates", r.duplicates},  {"out_of_order", r.out_of_order},
+          {"time_from", r.time_from},    {"time_to", r.time_to},
+          {"columns", r.columns},        {"days_created", r.write.Count(DayAction::kCreated)},
+          {"days_replaced", r.write.Count(DayAction::kReplaced)},
+          {"days_unchanged", r.write.Count(DayAction::kUnchanged)},
+          {"days", days}};
+}
+
+void PrintReport(const IngestReport& r, const DatasetId& id) {
+  std::cout << (r.dry_run ? "Dry run (nothing written): " : "Ingested ") << r.files.size()
+            << (r.files.size() == 1 ? " file" : " files") << " into " << id.Path() << "\n";
+  std::cout << "  rows read      " << r.rows_read << "\n";
+  if (r.rows_bad > 0) {
+    std::cout << "  bad rows       " << r.rows_bad << " skipped\n";
+    for (const auto& b : r.first_bad_rows) std::cout << "    " << b.ToString() << "\n";
+  }
+  std::cout << "  duplicates     " << r.duplicates << " (newest kept)\n";
+  std::cout << "  out of order   " << r.out_of_order << " (sorted)\n";
+  if (r.rows_read > r.rows_bad) {
+    std::cout << "  time range     " << TimeText(r.time_from) << " .. " << TimeText(r.time_to)
+              << "\n";
+    std::cout << "  columns        ";
+    for (size_t i = 0; i < r.columns.size(); ++i) std::cout << (i ? "," : "") << r.columns[i];
+    std::cout << "\n";
+  }
+  const char* verb = r.dry_run ? "would be " : "";
+  std::cout << "  days           " << r.write.Count(DayAction::kCreated) << " " << verb
+            << "created, " << r.write.Count(DayAction::kReplaced) << " " << verb
+            << (r.dry_run ? "merged" : "replaced") << ", " << r.write.Count(DayAction::kUnchanged)
+            << " unchanged\n";
+}
+
+}  // namespace
+
+void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
+  static IngestFlags flags;
+  auto* cmd = app.add_subcommand(
+      "ingest", "Load CSV files (Binance klines or trades, ts,open,high,low,close,volume, or any "
+                "CSV with a ts column) into the lake");
+  cmd->add_option("--source", flags.sources, "CSV file, folder of .csv files, or glob; repeatable")
+      ->required();
+  cmd->add_option("--exchange", flags.dataset.exchange, "Exchange, e.g. BINANCE")->required();
+  cmd->add_option("--market", flags.dataset.market, "Market, e.g. FUTURES or SPOT")
+      ->default_val("FUTURES");
+  cmd->add_option("--symbol", flags.dataset.symbol, "Symbol: BTCUSDT or BTC/USDT:USDT")
+      ->required();
+  cmd->add_option("--type", flags.dataset.type, "raw (candles), agg, ticks (trades), alt")
+      ->default_val("raw");
+  cmd->add_option("--period", flags.dataset.period,
+                  "Candle period (default 1m; tick for ticks; needed for alt)");
+  cmd->add_option("--on-bad-rows", flags.on_bad_rows,
+                  "fail: a bad row fails the ingest, nothing is written; skip: skip and report")
+      ->check(CLI::IsMember({"fail", "skip"}))
+      ->default_val("fail");
+  cmd->add_option("--compression", flags.compression, "Parquet compression")
+      ->check(CLI::IsMember({"snappy", "zstd"}))
+      ->default_val("snappy");
+  cmd->add_flag("--dry-run", flags.dry_run, "Parse, validate and report; write nothing");
+  cmd->callback([&global] {
+    std::string period = flags.dataset.period;
+    if (period.empty()) {
+      if (flags.dataset.type == kTypeAlt) throw UsageError("--period is required for alt data");
+      period = flags.dataset.type == kTypeTicks ? "tick" : "1m";
+    }
+    IngestRequest request;
+    request.sources = flags.sources;
+    request.dataset = CheckUsage(DatasetId::Make(flags.dataset.exchange, flags.dataset.market,
+                                                 flags.dataset.symbol, flags.dataset.type, period));
+    request.on_bad_rows = flags.on_bad_rows == "skip" ? BadRowPolicy::kSkip : BadRowPolicy::kFail;
+    request.compression = flags.compression == "zstd" ? Compression::kZstd : Compression::kSnappy;
+    request.dry_run = flags.dry_run;
+    auto lake = OpenLake(global);
+    IngestReport report = Check(lake->Ingest(request));
+    if (global.json) {
+      PrintJson(ReportJson(report, request.dataset));
+    } else {
+      PrintReport(report, request.dataset);
+    }
+  });
+}
+
+}  // namespace dlake::cli

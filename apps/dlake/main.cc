@@ -1,0 +1,64 @@
+// dlake: the command line of dl-datalake. Thin: every command calls dlake::Lake.
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "cli.h"
+
+namespace dlake::cli {
+namespace {
+
+int Run(int argc, char** argv) {
+  CLI::App app{"dlake: a local crypto market-data lakehouse", "dlake"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dlake 0.1.0");
+  GlobalOptions global;
+  app.add_option("--lake", global.lake,
+                 "Lake folder (default: $DLAKE_LAKE, else the nearest folder above the working "
+                 "directory holding manifest.db)");
+  app.add_flag("--json", global.json, "Machine-readable JSON output");
+  app.add_flag("-v,--verbose", global.verbose, "Log progress to stderr");
+  app.add_option("--memory-limit", global.memory_limit,
+                 "DuckDB memory limit, e.g. 512MB (default: $DLAKE_MEMORY_LIMIT or 256MB)");
+  app.add_option("--threads", global.threads, "DuckDB threads (default: $DLAKE_THREADS or cores)");
+
+  AddInitCommand(app, global);
+  AddIngestCommand(app, global);
+  AddReadCommand(app, global);
+  AddListCommand(app, global);
+  AddDeleteCommand(app, global);
+  AddVerifyCommand(app, global);
+
+  auto logger = spdlog::stderr_color_mt("dlake");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%^%l%$: %v");
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "dlake: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const StatusError& e) {
+    std::cerr << "dlake: " << e.status.message() << "\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "dlake: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return CommandExitCode();
+}
+
+}  // namespace
+}  // namespace dlake::cli
+
+int main(int argc, char** argv) {
+  // A broken pipe (dlake read | head) ends the process quietly instead of killing it mid-write.
+  std::signal(SIGPIPE, SIG_IGN);
+  return dlake::cli::Run(argc, argv);
+}

@@ -1,0 +1,53 @@
+# dlake_add_library / dlake_add_test / dlake_add_benchmark: one place for warnings, sanitizers
+# and include paths.
+
+set(DLAKE_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers)
+if(DLAKE_WERROR)
+  list(APPEND DLAKE_WARNINGS -Werror)
+endif()
+
+if(DLAKE_SANITIZE)
+  add_compile_options(-fsanitize=${DLAKE_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${DLAKE_SANITIZE})
+endif()
+
+function(dlake_target_defaults target)
+  target_compile_options(${target} PRIVATE ${DLAKE_WARNINGS})
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+endfunction()
+
+# dlake_add_library(NAME SRCS ... DEPS ...)
+function(dlake_add_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} ${ARG_SRCS})
+  dlake_target_defaults(${name})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# dlake_add_test(NAME SRCS ... DEPS ... [LABELS ...]): a GoogleTest binary registered with CTest.
+function(dlake_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${ARG_SRCS})
+  dlake_target_defaults(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} dlake_testing GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    DLAKE_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    DLAKE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    DLAKE_BINARY="$<TARGET_FILE:dlake>")
+  add_dependencies(${name} dlake)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+# dlake_add_benchmark(NAME SRCS ... DEPS ...): a program that prints its figures and ratios.
+function(dlake_add_benchmark name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  dlake_target_defaults(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()

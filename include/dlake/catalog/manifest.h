@@ -1,0 +1,111 @@
+#pragma once
+// The manifest: the single source of truth for what the lake holds (SQLite, WAL). One row per
+// data file, dataset-level known gaps, numbered migrations. Format: doc/manifest.md.
+//
+// Thread-safe: calls are serialised by an internal mutex. Several processes may open the same
+// manifest; SQLite's locking and a busy timeout serialise their transactions.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dlake/common/status.h"
+#include "dlake/dataset.h"
+
+namespace dlake {
+
+namespace sqlite {
+class Database;
+}
+
+// One data file as the manifest records it.
+struct FileEntry {
+  int64_t id = 0;
+  DatasetId dataset;
+  std::string path;        // relative to the lake root, '/'-separated
+  int64_t day = 0;         // UTC day number (days since 1970-01-01) of the partition
+  int64_t time_from = 0;   // smallest ts in the file, ms
+  int64_t time_to = 0;     // largest ts in the file, ms (inclusive)
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  std::string sha256;      // lower-case hex of the file's bytes
+  std::string version = "1.0.0";
+  int64_t created_at = 0;  // ms
+  std::string source;      // what produced it: a CSV path, an exchange request, a job id
+  std::string metadata = "{}";  // free-form JSON
+};
+
+struct DatasetSummary {
+  DatasetId id;
+  int64_t files = 0;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t time_from = 0;
+  int64_t time_to = 0;
+  int64_t known_gaps = 0;
+};
+
+// A range [time_from, time_to) that the source was asked for and had no data.
+struct KnownGap {
+  DatasetId dataset;
+  int64_t time_from = 0;
+  int64_t time_to = 0;
+  std::string source;
+};
+
+// Matches datasets; an empty field matches anything.
+struct DatasetFilter {
+  std::string exchange, market, symbol, type, period;
+  bool Matches(const DatasetId& id) const;
+};
+
+class Manifest {
+ public:
+  static constexpr int kLatestVersion = 2;
+
+  struct OpenOptions {
+    bool create = false;               // create the file if missing
+    int target_version = kLatestVersion;  // migrate up to this version (tests use older ones)
+  };
+
+  // Opens the manifest, creating and migrating it as needed. NotFound if it is missing and
+  // `create` is false.
+  static Result<std::unique_ptr<Manifest>> Open(const std::string& path, OpenOptions options);
+  static Result<std::unique_ptr<Manifest>> Open(const std::string& path) {
+    return Open(path, OpenOptions{});
+  }
+  ~Manifest();
+
+  Result<int> SchemaVersion();
+
+  // Files of `dataset` whose partition day lies in [first_day, last_day], ordered by day.
+  Result<std::vector<FileEntry>> FilesForDays(const DatasetId& dataset, int64_t first_day,
+                                              int64_t last_day);
+  // Files of `dataset` holding rows in [start, end) ms, ordered by day. One indexed query.
+  Result<std::vector<FileEntry>> FilesOverlapping(const DatasetId& dataset, int64_t start,
+                                                  int64_t end);
+  // All files of matching datasets, ordered by dataset and day.
+  Result<std::vector<FileEntry>> Files(const DatasetFilter& filter);
+  Result<std::vector<DatasetSummary>> Datasets(const DatasetFilter& filter);
+
+  // Replaces files of one dataset in one transaction: removes the rows `remove_ids`, inserts
+  // `add` (their ids are ignored). Registers the dataset on first use.
+  Status CommitFiles(const DatasetId& dataset, const std::vector<FileEntry>& add,
+                     const std::vector<int64_t>& remove_ids);
+
+  Status AddKnownGap(const KnownGap& gap);
+  Result<std::vector<KnownGap>> KnownGaps(const DatasetId& dataset);
+
+ private:
+  explicit Manifest(std::unique_ptr<sqlite::Database> db);
+  Status Migrate(int target_version);
+  Result<int64_t> DatasetRowId(const DatasetId& dataset, bool create);
+
+  std::mutex mu_;
+  std::unique_ptr<sqlite::Database> db_;
+};
+
+}  // namespace dlake

@@ -1,0 +1,53 @@
+#pragma once
+// The identity of a dataset: one series of one symbol on one exchange and market, of one data
+// type and period. Every stored file belongs to exactly one dataset.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dlake/common/status.h"
+
+namespace dlake {
+
+// Data types stored under data/{EXCHANGE}/{MARKET}/{SYMBOL}/{TYPE}/.
+inline constexpr std::string_view kTypeRaw = "raw";      // exchange candles
+inline constexpr std::string_view kTypeAgg = "agg";      // candles aggregated by the lake
+inline constexpr std::string_view kTypeTicks = "ticks";  // trades
+inline constexpr std::string_view kTypeAlt = "alt";      // funding rates and other series
+
+// A period name ("1m", "1h", "1M", "tick", "funding") and its fixed length in ms; 0 when the
+// length is not fixed (months, ticks, funding events).
+struct Period {
+  std::string name;
+  int64_t ms = 0;
+};
+Result<Period> ParsePeriod(std::string_view name);
+// Every period name the lake accepts, in ascending length.
+const std::vector<std::string>& KnownPeriods();
+
+struct DatasetId {
+  std::string exchange;  // upper case: BINANCE
+  std::string market;    // upper case: FUTURES, SPOT
+  std::string symbol;    // the exchange's own id, upper case: BTCUSDT
+  std::string type;      // raw | agg | ticks | alt
+  std::string period;    // 1m ... 1M | tick | funding
+
+  // Builds a validated, normalised id: exchange, market and symbol upper-cased; unified symbols
+  // ("BTC/USDT:USDT", "btc/usdt") mapped to the exchange id ("BTCUSDT").
+  static Result<DatasetId> Make(std::string_view exchange, std::string_view market,
+                                std::string_view symbol, std::string_view type,
+                                std::string_view period);
+
+  // "BINANCE/FUTURES/BTCUSDT/raw/1m": the folder below data/, and the dataset's display name.
+  std::string Path() const;
+  bool operator==(const DatasetId&) const = default;
+};
+
+// Normalises a symbol: upper case, "BASE/QUOTE[:SETTLE]" mapped to "BASEQUOTE".
+Result<std::string> NormalizeSymbol(std::string_view symbol);
+// Upper-cases and checks an exchange or market name.
+Result<std::string> NormalizeName(std::string_view what, std::string_view name);
+
+}  // namespace dlake

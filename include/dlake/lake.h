@@ -1,0 +1,136 @@
+#pragma once
+// dlake::Lake: the library's front door. The CLI, and later the SDKs and the REST server, call
+// these methods; each behaviour has exactly one implementation behind them.
+//
+// A Lake is a folder (doc/layout.md) holding manifest.db, data/ and metadata/. Thread-safe:
+// methods may be called concurrently; writes to one dataset serialise on its lock file, also
+// across processes.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dlake/catalog/manifest.h"
+#include "dlake/common/env.h"
+#include "dlake/common/status.h"
+#include "dlake/dataset.h"
+#include "dlake/ingest/ingest_request.h"
+#include "dlake/record_batch.h"
+#include "dlake/storage/read_request.h"
+#include "dlake/storage/write_report.h"
+
+namespace dlake {
+
+struct LakeOptions {
+  // DuckDB's memory limit; larger work spills to <lake>/.tmp. Default: $DLAKE_MEMORY_LIMIT or
+  // "256MB", which keeps ingest of any file size well under 512 MB of RSS.
+  std::string memory_limit;
+  // DuckDB worker threads; 0 = $DLAKE_THREADS or one per core.
+  int threads = 0;
+  // File system and clock; nullptr = Env::Default(). Not owned.
+  Env* env = nullptr;
+};
+
+struct DeleteRequest {
+  DatasetFilter filter;  // symbol is required by the CLI; other fields narrow it
+  int64_t start = INT64_MIN;
+  int64_t end = INT64_MAX;  // rows with ts in [start, end) go
+  bool dry_run = false;
+};
+
+struct DatasetDeletion {
+  DatasetId dataset;
+  WriteReport write;  // per day: removed (whole file) or replaced (rows cut out)
+};
+
+struct DeleteReport {
+  std::vector<DatasetDeletion> datasets;
+  int64_t RowsRemoved() const;
+  int64_t BytesFreed() const;
+  bool dry_run = false;
+};
+
+// A run of missing periods [from, to) inside a fixed-period dataset.
+struct Gap {
+  int64_t from = 0;
+  int64_t to = 0;
+  int64_t missing = 0;  // periods missing
+};
+
+struct DatasetCheck {
+  DatasetId dataset;
+  int64_t files = 0;
+  int64_t rows = 0;
+  std::vector<Gap> gaps;        // excluding known gaps (source had no data)
+  int64_t missing_periods = 0;  // sum over gaps
+  int64_t duplicates = 0;       // rows sharing a dedup key
+  int64_t out_of_order = 0;     // rows whose ts is below the previous row's in its file
+  std::vector<std::string> mismatches;  // manifest rows whose rows/time range disagree with the file
+};
+
+struct VerifyRequest {
+  DatasetFilter filter;
+  bool repair = false;      // remove orphans and temporary leftovers
+  bool check_data = true;   // gaps, duplicates, order (reads every row)
+};
+
+struct VerifyReport {
+  int64_t files_checked = 0;
+  int64_t bytes_checked = 0;
+  std::vector<std::string> checksum_mismatches;  // "path: expected X, found Y"
+  std::vector<std::string> missing_files;        // manifest rows whose file is gone
+  std::vector<std::string> orphans;              // files under data/ the manifest does not list
+  std::vector<std::string> leftovers;            // temporary files of unfinished operations
+  std::vector<DatasetCheck> datasets;
+  int64_t removed = 0;                           // files removed by repair
+  // No problem found (after repair, the orphans and leftovers it removed do not count).
+  bool ok() const;
+};
+
+class Lake {
+ public:
+  // Creates a lake in `dir` (creating the folder) or opens the one there. A lake whose
+  // manifest was deleted gets a new, empty one; its old data files then show as orphans.
+  static Result<std::unique_ptr<Lake>> Init(const std::string& dir, const LakeOptions& options);
+  // Opens an existing lake, migrating an old manifest. NotFound if `dir` is not a lake.
+  static Result<std::unique_ptr<Lake>> Open(const std::string& dir, const LakeOptions& options);
+  // The lake to use: `explicit_dir` if given, else $DLAKE_LAKE, else the nearest folder holding
+  // manifest.db from the working directory upwards. NotFound with guidance otherwise.
+  static Result<std::string> Locate(const std::string& explicit_dir);
+
+  ~Lake();
+  const std::string& root() const;
+  Manifest& manifest();
+
+  // Loads CSV files into one dataset (doc/ingest.md).
+  Result<IngestReport> Ingest(const IngestRequest& request);
+
+  // The one dataset matching `filter` (fields left empty match anything). NotFound if none,
+  // InvalidArgument naming the candidates if several.
+  Result<DatasetId> ResolveDataset(const DatasetFilter& filter);
+
+  // Rows of a dataset slice in ts order, all at once.
+  Result<RecordBatch> Read(const ReadRequest& request);
+  // The same rows streamed in batches of at most `batch_rows`: bounded memory for any range.
+  Status Scan(const ReadRequest& request, size_t batch_rows,
+              const std::function<Status(const RecordBatch&)>& sink);
+  // Writes the slice to a Parquet or CSV file; returns the row count.
+  Result<int64_t> Export(const ReadRequest& request, ExportFormat format, const std::string& path);
+
+  Result<std::vector<DatasetSummary>> List(const DatasetFilter& filter);
+  Result<std::vector<FileEntry>> ListFiles(const DatasetFilter& filter);
+
+  Result<DeleteReport> Delete(const DeleteRequest& request);
+  Result<VerifyReport> Verify(const VerifyRequest& request);
+
+ // Implementation state (src/lake/lake_impl.h); opaque to users.
+  struct Impl;
+
+ private:
+  explicit Lake(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dlake

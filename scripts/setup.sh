@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Installs everything dl-datalake needs on a fresh Debian 12 machine. Idempotent: Debian packages
+# already present are skipped and the pinned DuckDB library is fetched once into the cache
+# (${DLAKE_CACHE:-$HOME/.cache/dlake}). Prints the DuckDB root folder on its last line.
+set -euo pipefail
+
+readonly DUCKDB_VERSION=1.4.4
+readonly DUCKDB_LIB_PKG="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
+readonly DUCKDB_LIB_SHA256=732fac4dc6b8f198870b9c4bb6ddf13544466daca00ad28ba2f1d80de5d7aa4b
+readonly DUCKDB_HDR_PKG="duckdb@1.4.4"
+readonly DUCKDB_HDR_SHA256=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
+
+readonly PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libsqlite3-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+log() { echo "setup: $*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_debian_packages() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  # npm only fetches DuckDB; a machine that already has node/npm (from any source) keeps them.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "Debian packages present"
+    return
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# npm pack <spec> into $2 and check the tarball against the pinned SHA-256.
+fetch_npm_tarball() {
+  local spec=$1 dir=$2 sha=$3 tarball
+  tarball=$(cd "$dir" && npm pack --silent "$spec" 2>/dev/null | tail -n 1)
+  if [ -z "$tarball" ] || [ ! -f "$dir/$tarball" ]; then
+    log "npm pack $spec failed"; exit 1
+  fi
+  if ! echo "$sha  $dir/$tarball" | sha256sum -c --status; then
+    log "checksum mismatch for $spec ($dir/$tarball): expected $sha"; exit 1
+  fi
+  echo "$dir/$tarball"
+}
+
+install_duckdb() {
+  local root=$1
+  if [ -f "$root/lib/libduckdb.so" ] && [ -f "$root/include/duckdb.h" ] && [ -f "$root/.verified" ]; then
+    log "DuckDB $DUCKDB_VERSION cached in $root"
+    return
+  fi
+  log "fetching DuckDB $DUCKDB_VERSION into $root"
+  local work
+  work=$(mktemp -d)
+  local lib_tgz hdr_tgz
+  lib_tgz=$(fetch_npm_tarball "$DUCKDB_LIB_PKG" "$work" "$DUCKDB_LIB_SHA256")
+  hdr_tgz=$(fetch_npm_tarball "$DUCKDB_HDR_PKG" "$work" "$DUCKDB_HDR_SHA256")
+  tar -xzf "$lib_tgz" -C "$work" package/libduckdb.so
+  tar -xzf "$hdr_tgz" -C "$work" package/src/duckdb/src/include/duckdb.h
+  local staging="$root.tmp.$$"
+  rm -rf "$staging"
+  mkdir -p "$staging/lib" "$staging/include"
+  mv "$work/package/libduckdb.so" "$staging/lib/"
+  mv "$work/package/src/duckdb/src/include/duckdb.h" "$staging/include/"
+  touch "$staging/.verified"
+  rm -rf "$root"
+  mkdir -p "$(dirname "$root")"
+  mv "$staging" "$root"
+  rm -rf "$work"
+}
+
+main() {
+  install_debian_packages
+  local cache=${DLAKE_CACHE:-$HOME/.cache/dlake}
+  local root=$cache/duckdb-$DUCKDB_VERSION
+  if [ -n "${DUCKDB_ROOT:-}" ]; then
+    root=$DUCKDB_ROOT
+    log "using DUCKDB_ROOT=$root"
+  else
+    install_duckdb "$root"
+  fi
+  echo "$root"
+}
+
+main "$@"

@@ -1,0 +1,62 @@
+#include "catalog/migrations.h"
+
+namespace dlake::catalog {
+
+const std::vector<std::string_view>& Migrations() {
+  static const std::vector<std::string_view> migrations = {
+      // 0 -> 1: datasets and their files.
+      R"sql(
+CREATE TABLE lake_info (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE datasets (
+  id         INTEGER PRIMARY KEY,
+  exchange   TEXT NOT NULL,
+  market     TEXT NOT NULL,
+  symbol     TEXT NOT NULL,
+  type       TEXT NOT NULL,
+  period     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (exchange, market, symbol, type, period)
+);
+CREATE INDEX datasets_by_symbol ON datasets (symbol);
+CREATE TABLE files (
+  id         INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+  path       TEXT NOT NULL UNIQUE,
+  day        INTEGER NOT NULL,
+  time_from  INTEGER NOT NULL,
+  time_to    INTEGER NOT NULL,
+  rows       INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  sha256     TEXT NOT NULL,
+  version    TEXT NOT NULL DEFAULT '1.0.0',
+  created_at INTEGER NOT NULL,
+  source     TEXT NOT NULL DEFAULT '',
+  metadata   TEXT NOT NULL DEFAULT '{}',
+  UNIQUE (dataset_id, day)
+);
+CREATE VIEW manifest AS
+  SELECT f.id, f.path, d.exchange, d.market, d.symbol, d.type, d.period, f.day, f.time_from,
+         f.time_to, f.rows, f.bytes, f.sha256, f.version, f.created_at, f.source, f.metadata
+  FROM files f JOIN datasets d ON d.id = f.dataset_id;
+)sql",
+      // 1 -> 2: ranges the source was asked for and had no data (known gaps).
+      R"sql(
+CREATE TABLE known_gaps (
+  id         INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+  time_from  INTEGER NOT NULL,
+  time_to    INTEGER NOT NULL,
+  source     TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  CHECK (time_from < time_to)
+);
+CREATE INDEX known_gaps_by_dataset ON known_gaps (dataset_id, time_from);
+)sql",
+  };
+  return migrations;
+}
+
+}  // namespace dlake::catalog

@@ -1,0 +1,131 @@
+#include "catalog/sqlite.h"
+
+namespace dlake::sqlite {
+namespace {
+// Writers hold the catalog only for the short manifest transaction, so a long wait means a
+// stuck process; give up with a clear error after this.
+constexpr int kBusyTimeoutMs = 60000;
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    if (rc == SQLITE_CANTOPEN && !create) {
+      return NotFound("cannot open manifest '", path, "': ", message);
+    }
+    return IoError("cannot open manifest '", path, "': ", message);
+  }
+  auto out = std::unique_ptr<Database>(new Database(db, path));
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db, 1);
+  DLAKE_RETURN_IF_ERROR(out->Execute("PRAGMA journal_mode=WAL"));
+  DLAKE_RETURN_IF_ERROR(out->Execute("PRAGMA synchronous=NORMAL"));
+  DLAKE_RETURN_IF_ERROR(out->Execute("PRAGMA foreign_keys=ON"));
+  return out;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Status Database::Error(std::string_view what) const {
+  int code = sqlite3_errcode(db_);
+  std::string message = sqlite3_errmsg(db_);
+  int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Aborted(what, " in manifest '", path_, "': ", message);
+  }
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    return Corruption(what, " in manifest '", path_, "': ", message);
+  }
+  if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_READONLY ||
+      primary == SQLITE_CANTOPEN || primary == SQLITE_PERM) {
+    return IoError(what, " in manifest '", path_, "': ", message);
+  }
+  return Internal(what, " in manifest '", path_, "': ", message);
+}
+
+Status Database::Execute(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    sqlite3_free(error);
+    return Error("cannot run '" + text.substr(0, 60) + "'");
+  }
+  return Status::Ok();
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return Error("cannot prepare '" + std::string(sql.substr(0, 60)) + "'");
+  }
+  return Statement(stmt, this);
+}
+
+int64_t Database::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+
+Statement::~Statement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_->Error("cannot execute statement");
+}
+
+Status Statement::Run() {
+  DLAKE_ASSIGN_OR_RETURN(bool row, Step());
+  (void)row;
+  return Status::Ok();
+}
+
+Status Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  return Status::Ok();
+}
+
+int64_t Statement::ColumnInt64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::string Statement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  return text ? reinterpret_cast<const char*>(text) : "";
+}
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Result<Transaction> Transaction::Begin(Database& db) {
+  DLAKE_RETURN_IF_ERROR(db.Execute("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_) (void)db_->Execute("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  Status status = db_->Execute("COMMIT");
+  if (status.ok()) db_ = nullptr;
+  return status;
+}
+
+}  // namespace dlake::sqlite

@@ -1,0 +1,110 @@
+#include "dlake/dataset.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "dlake/common/time.h"
+
+namespace dlake {
+namespace {
+
+struct PeriodDef {
+  const char* name;
+  int64_t ms;
+};
+
+constexpr PeriodDef kPeriods[] = {
+    {"tick", 0},
+    {"1s", kMsPerSecond},
+    {"1m", kMsPerMinute},
+    {"3m", 3 * kMsPerMinute},
+    {"5m", 5 * kMsPerMinute},
+    {"15m", 15 * kMsPerMinute},
+    {"30m", 30 * kMsPerMinute},
+    {"1h", kMsPerHour},
+    {"2h", 2 * kMsPerHour},
+    {"4h", 4 * kMsPerHour},
+    {"6h", 6 * kMsPerHour},
+    {"8h", 8 * kMsPerHour},
+    {"12h", 12 * kMsPerHour},
+    {"1d", kMsPerDay},
+    {"3d", 3 * kMsPerDay},
+    {"1w", 7 * kMsPerDay},
+    {"1M", 0},
+    {"funding", 0},
+};
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+}  // namespace
+
+Result<Period> ParsePeriod(std::string_view name) {
+  for (const auto& p : kPeriods) {
+    if (name == p.name) return Period{p.name, p.ms};
+  }
+  std::string known;
+  for (const auto& p : kPeriods) known += std::string(known.empty() ? "" : ", ") + p.name;
+  return InvalidArgument("unknown period '", name, "' (known: ", known, ")");
+}
+
+const std::vector<std::string>& KnownPeriods() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& p : kPeriods) out.emplace_back(p.name);
+    return out;
+  }();
+  return names;
+}
+
+Result<std::string> NormalizeName(std::string_view what, std::string_view name) {
+  if (name.empty()) return InvalidArgument(what, " is empty");
+  if (name.size() > 64 || !std::all_of(name.begin(), name.end(), IsNameChar) || name[0] == '.') {
+    return InvalidArgument("invalid ", what, " '", name,
+                           "': use letters, digits, '_', '-' or '.' (at most 64)");
+  }
+  return Upper(name);
+}
+
+Result<std::string> NormalizeSymbol(std::string_view symbol) {
+  std::string text(symbol);
+  // Unified spelling: BASE/QUOTE or BASE/QUOTE:SETTLE -> BASEQUOTE.
+  if (auto colon = text.find(':'); colon != std::string::npos) text.resize(colon);
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    if (slash == 0 || slash + 1 == text.size()) {
+      return InvalidArgument("invalid symbol '", symbol, "': expected BASE/QUOTE");
+    }
+    text.erase(slash, 1);
+  }
+  return NormalizeName("symbol", text);
+}
+
+Result<DatasetId> DatasetId::Make(std::string_view exchange, std::string_view market,
+                                  std::string_view symbol, std::string_view type,
+                                  std::string_view period) {
+  DatasetId id;
+  DLAKE_ASSIGN_OR_RETURN(id.exchange, NormalizeName("exchange", exchange));
+  DLAKE_ASSIGN_OR_RETURN(id.market, NormalizeName("market", market));
+  DLAKE_ASSIGN_OR_RETURN(id.symbol, NormalizeSymbol(symbol));
+  if (type != kTypeRaw && type != kTypeAgg && type != kTypeTicks && type != kTypeAlt) {
+    return InvalidArgument("unknown data type '", type, "' (known: raw, agg, ticks, alt)");
+  }
+  id.type = std::string(type);
+  DLAKE_ASSIGN_OR_RETURN(Period p, ParsePeriod(period));
+  id.period = p.name;
+  return id;
+}
+
+std::string DatasetId::Path() const {
+  return exchange + "/" + market + "/" + symbol + "/" + type + "/" + period;
+}
+
+}  // namespace dlake

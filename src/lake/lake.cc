@@ -1,0 +1,216 @@
+#include "dlake/lake.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "ingest/csv_ingest.h"
+#include "lake/lake_impl.h"
+#include "storage/dataset_writer.h"
+#include "storage/partition.h"
+#include "storage/reader.h"
+
+namespace dlake {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
+bool IsLake(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / storage::kManifestFile, ec);
+}
+
+Result<std::unique_ptr<Lake::Impl>> OpenImpl(const std::string& dir, const LakeOptions& options,
+                                             bool create) {
+  auto impl = std::make_unique<Lake::Impl>();
+  std::error_code ec;
+  fs::path root = fs::absolute(dir, ec).lexically_normal();
+  if (ec) return IoError("cannot resolve lake path '", dir, "': ", ec.message());
+  std::string root_str = root.string();
+  if (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
+  impl->ctx.root = root_str;
+  impl->ctx.env = options.env ? options.env : Env::Default();
+  Env* env = impl->ctx.env;
+  if (create) {
+    DLAKE_RETURN_IF_ERROR(env->CreateDirs(impl->ctx.Abs(storage::kDataDir)));
+    DLAKE_RETURN_IF_ERROR(env->CreateDirs(impl->ctx.Abs(storage::kMetadataDir)));
+  } else if (!IsLake(root)) {
+    return NotFound("'", root_str, "' is not a lake (no ", storage::kManifestFile,
+                    "); create one with 'dlake init ", dir, "'");
+  }
+  Manifest::OpenOptions manifest_options;
+  manifest_options.create = create;
+  DLAKE_ASSIGN_OR_RETURN(impl->manifest,
+                         Manifest::Open(impl->ctx.Abs(storage::kManifestFile), manifest_options));
+
+  duck::DatabaseOptions duck_options;
+  duck_options.memory_limit =
+      options.memory_limit.empty() ? EnvOr("DLAKE_MEMORY_LIMIT", "256MB") : options.memory_limit;
+  duck_options.threads = options.threads > 0 ? options.threads
+                                             : std::atoi(EnvOr("DLAKE_THREADS", "0").c_str());
+  // Spills land inside the lake (the disk sized for terabytes), per process so that verify can
+  // tell a dead process's leftovers from a live one's.
+  impl->duck_temp_dir = impl->ctx.Abs(std::string(storage::kTmpDir) + "/duckdb-" +
+                                      std::to_string(::getpid()));
+  duck_options.temp_directory = impl->duck_temp_dir;
+  DLAKE_ASSIGN_OR_RETURN(impl->duck, duck::Database::Open("", duck_options));
+  impl->ctx.manifest = impl->manifest.get();
+  impl->ctx.duck = impl->duck.get();
+  return impl;
+}
+
+// Removes now-empty dataset folders up to data/ after a delete.
+void PruneDatasetDirs(const StorageContext& ctx, const DatasetId& dataset) {
+  fs::path dir = ctx.Abs(storage::DatasetDir(dataset));
+  const fs::path data = ctx.Abs(storage::kDataDir);
+  std::error_code ec;
+  // Year and month folders first (the writer prunes day folders), then P, T, S, M, E.
+  for (const auto& year : fs::directory_iterator(dir, ec)) {
+    for (const auto& month : fs::directory_iterator(year.path(), ec)) {
+      (void)ctx.env->RemoveEmptyDir(month.path().string());
+    }
+    (void)ctx.env->RemoveEmptyDir(year.path().string());
+  }
+  for (; dir != data && dir.has_parent_path(); dir = dir.parent_path()) {
+    (void)ctx.env->RemoveEmptyDir(dir.string());
+  }
+}
+
+}  // namespace
+
+Lake::Lake(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Lake::~Lake() {
+  // DuckDB removes its spill files on close; drop the emptied folder too.
+  impl_->duck.reset();
+  std::error_code ec;
+  fs::remove_all(impl_->duck_temp_dir, ec);
+}
+
+Result<std::unique_ptr<Lake>> Lake::Init(const std::string& dir, const LakeOptions& options) {
+  DLAKE_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, options, /*create=*/true));
+  return std::unique_ptr<Lake>(new Lake(std::move(impl)));
+}
+
+Result<std::unique_ptr<Lake>> Lake::Open(const std::string& dir, const LakeOptions& options) {
+  DLAKE_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, options, /*create=*/false));
+  return std::unique_ptr<Lake>(new Lake(std::move(impl)));
+}
+
+Result<std::string> Lake::Locate(const std::string& explicit_dir) {
+  if (!explicit_dir.empty()) {
+    if (!IsLake(explicit_dir)) {
+      return NotFound("'", explicit_dir, "' is not a lake (no manifest.db); create one with "
+                      "'dlake init ", explicit_dir, "'");
+    }
+    return explicit_dir;
+  }
+  const std::string from_env = EnvOr("DLAKE_LAKE", "");
+  if (!from_env.empty()) {
+    if (!IsLake(from_env)) {
+      return NotFound("DLAKE_LAKE='", from_env, "' is not a lake (no manifest.db)");
+    }
+    return from_env;
+  }
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  for (fs::path dir = cwd; !dir.empty(); dir = dir.parent_path()) {
+    if (IsLake(dir)) return dir.string();
+    if (dir == dir.root_path()) break;
+  }
+  return NotFound("not inside a lake: no manifest.db in '", cwd.string(),
+                  "' or any folder above it; pass --lake DIR, set DLAKE_LAKE, or create one "
+                  "with 'dlake init DIR'");
+}
+
+const std::string& Lake::root() const { return impl_->ctx.root; }
+Manifest& Lake::manifest() { return *impl_->manifest; }
+
+Result<IngestReport> Lake::Ingest(const IngestRequest& request) {
+  ingest::CsvIngester ingester(impl_->ctx);
+  return ingester.Run(request);
+}
+
+Result<DatasetId> Lake::ResolveDataset(const DatasetFilter& filter) {
+  DLAKE_ASSIGN_OR_RETURN(auto datasets, impl_->manifest->Datasets(filter));
+  auto describe = [&] {
+    auto part = [](const std::string& s) { return s.empty() ? std::string("*") : s; };
+    return part(filter.exchange) + "/" + part(filter.market) + "/" + part(filter.symbol) + "/" +
+           part(filter.type) + "/" + part(filter.period);
+  };
+  if (datasets.empty()) {
+    return NotFound("no dataset ", describe(), " in the lake (see 'dlake list')");
+  }
+  if (datasets.size() > 1) {
+    std::string names;
+    for (const auto& d : datasets) names += (names.empty() ? "" : ", ") + d.id.Path();
+    return InvalidArgument("several datasets match ", describe(), ": ", names,
+                           "; narrow it with --market, --type or --period");
+  }
+  return datasets.front().id;
+}
+
+Result<RecordBatch> Lake::Read(const ReadRequest& request) {
+  return storage::Reader(impl_->ctx).Read(request);
+}
+
+Status Lake::Scan(const ReadRequest& request, size_t batch_rows,
+                  const std::function<Status(const RecordBatch&)>& sink) {
+  return storage::Reader(impl_->ctx).Scan(request, batch_rows, sink);
+}
+
+Result<int64_t> Lake::Export(const ReadRequest& request, ExportFormat format,
+                             const std::string& path) {
+  return storage::Reader(impl_->ctx).Export(request, format, path);
+}
+
+Result<std::vector<DatasetSummary>> Lake::List(const DatasetFilter& filter) {
+  return impl_->manifest->Datasets(filter);
+}
+
+Result<std::vector<FileEntry>> Lake::ListFiles(const DatasetFilter& filter) {
+  return impl_->manifest->Files(filter);
+}
+
+Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
+  DeleteReport report;
+  report.dry_run = request.dry_run;
+  DLAKE_ASSIGN_OR_RETURN(auto datasets, impl_->manifest->Datasets(request.filter));
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl_->duck));
+  storage::DatasetWriter writer(impl_->ctx, *conn);
+  storage::WriteOptions options;
+  options.dry_run = request.dry_run;
+  options.source = "delete";
+  for (const auto& summary : datasets) {
+    DLAKE_ASSIGN_OR_RETURN(WriteReport write, writer.DeleteRange(summary.id, request.start,
+                                                                 request.end, options));
+    if (write.days.empty()) continue;
+    if (!request.dry_run) PruneDatasetDirs(impl_->ctx, summary.id);
+    report.datasets.push_back(DatasetDeletion{summary.id, std::move(write)});
+  }
+  return report;
+}
+
+int64_t DeleteReport::RowsRemoved() const {
+  int64_t n = 0;
+  for (const auto& d : datasets) n += d.write.RowsBefore() - d.write.RowsAfter();
+  return n;
+}
+
+int64_t DeleteReport::BytesFreed() const {
+  int64_t n = 0;
+  for (const auto& d : datasets) n += d.write.BytesBefore() - d.write.BytesAfter();
+  return n;
+}
+
+Result<VerifyReport> Lake::Verify(const VerifyRequest& request) {
+  return VerifyLake(*impl_, request);
+}
+
+}  // namespace dlake

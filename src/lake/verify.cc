@@ -1,0 +1,242 @@
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "common/file_util.h"
+#include "dlake/common/time.h"
+#include "lake/lake_impl.h"
+#include "storage/dataset_keys.h"
+#include "storage/partition.h"
+
+namespace dlake {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Top-level folders under data/ that belong to other modules (features, medallion layers).
+const std::set<std::string> kReservedDataDirs = {"features", "bronze", "silver", "gold"};
+
+bool ProcessAlive(const std::string& pid_text) {
+  char* end = nullptr;
+  long pid = std::strtol(pid_text.c_str(), &end, 10);
+  if (end == pid_text.c_str() || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// The pid in ".tmp-<pid>-<n>-<name>".
+std::string TempOwnerPid(const std::string& name) {
+  std::string rest = name.substr(storage::kTempPrefix.size());
+  return rest.substr(0, rest.find('-'));
+}
+
+// Does the dataset folder "E/M/S/T/P" (relative to data/) match the filter?
+bool DirMatches(const DatasetFilter& filter, const std::vector<std::string>& parts) {
+  if (parts.size() < 5) return true;
+  return filter.Matches(DatasetId{parts[0], parts[1], parts[2], parts[3], parts[4]});
+}
+
+void CheckFiles(const StorageContext& ctx, const std::vector<FileEntry>& files,
+                VerifyReport& report) {
+  for (const auto& f : files) {
+    std::string path = ctx.Abs(f.path);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      report.missing_files.push_back(f.path);
+      continue;
+    }
+    auto digest = Sha256File(path);
+    ++report.files_checked;
+    if (!digest.ok()) {
+      report.checksum_mismatches.push_back(f.path + ": " + digest.status().message());
+      continue;
+    }
+    report.bytes_checked += static_cast<int64_t>(digest->bytes);
+    if (digest->sha256 != f.sha256) {
+      report.checksum_mismatches.push_back(f.path + ": expected sha256 " + f.sha256 + ", found " +
+                                           digest->sha256);
+    }
+  }
+}
+
+// Walks data/ for files the manifest does not list and temporary leftovers.
+void FindStrays(const StorageContext& ctx, const DatasetFilter& filter,
+                const std::unordered_set<std::string>& listed, VerifyReport& report) {
+  const fs::path data = ctx.Abs(storage::kDataDir);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(data, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    fs::path rel = fs::relative(it->path(), data);
+    std::vector<std::string> parts;
+    for (const auto& p : rel) parts.push_back(p.string());
+    if (it.depth() == 0 && it->is_directory() && kReservedDataDirs.count(parts[0])) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory()) {
+      if (parts.size() == 5 && !DirMatches(filter, parts)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!DirMatches(filter, parts)) continue;
+    const std::string name = it->path().filename().string();
+    const std::string lake_rel = std::string(storage::kDataDir) + "/" + rel.generic_string();
+    if (storage::IsTempName(name)) {
+      // A live writer's temporary file is work in progress, not a leftover.
+      if (!ProcessAlive(TempOwnerPid(name))) report.leftovers.push_back(lake_rel);
+    } else if (!listed.count(lake_rel)) {
+      report.orphans.push_back(lake_rel);
+    }
+  }
+  // Spill folders of DuckDB instances whose process is gone.
+  for (const auto& entry : fs::directory_iterator(ctx.Abs(storage::kTmpDir), ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("duckdb-") && !ProcessAlive(name.substr(7))) {
+      report.leftovers.push_back(std::string(storage::kTmpDir) + "/" + name);
+    }
+  }
+}
+
+std::string FileList(const StorageContext& ctx, const std::vector<FileEntry>& files) {
+  std::string list = "[";
+  for (size_t i = 0; i < files.size(); ++i) {
+    list += (i ? ", " : "") + duck::QuoteLiteral(ctx.Abs(files[i].path));
+  }
+  return list + "]";
+}
+
+// Subtracts known gaps (the source had no data) from a detected gap.
+std::vector<Gap> SubtractKnown(const Gap& gap, const std::vector<KnownGap>& known,
+                               int64_t period) {
+  std::vector<Gap> out{gap};
+  for (const auto& k : known) {
+    std::vector<Gap> next;
+    for (const auto& g : out) {
+      if (k.time_to <= g.from || k.time_from >= g.to) {
+        next.push_back(g);
+        continue;
+      }
+      if (k.time_from > g.from) next.push_back({g.from, k.time_from, 0});
+      if (k.time_to < g.to) next.push_back({k.time_to, g.to, 0});
+    }
+    out = std::move(next);
+  }
+  for (auto& g : out) g.missing = (g.to - g.from + period - 1) / period;
+  return out;
+}
+
+Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const DatasetId& dataset,
+                    const std::vector<FileEntry>& files, DatasetCheck& check) {
+  const std::string list = FileList(ctx, files);
+  const auto keys = storage::KeysFor(dataset);
+  const std::string purpose = "verifying " + dataset.Path();
+  // Per file: rows and time range as stored, and rows out of order within the file.
+  DLAKE_ASSIGN_OR_RETURN(auto per_file, conn.Query(
+      "SELECT filename, count(*), min(ts), max(ts), count(*) FILTER (WHERE ts < prev) FROM ("
+      "SELECT filename, ts, lag(ts) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev "
+      "FROM read_parquet(" + list + ", union_by_name = true, filename = true, "
+      "file_row_number = true)) GROUP BY filename",
+      purpose));
+  std::map<std::string, const FileEntry*> by_path;
+  for (const auto& f : files) by_path[ctx.Abs(f.path)] = &f;
+  for (size_t r = 0; r < per_file.RowCount(); ++r) {
+    const FileEntry* f = by_path[per_file.GetString(0, r)];
+    if (f == nullptr) continue;
+    int64_t rows = per_file.GetInt64(1, r), from = per_file.GetInt64(2, r),
+            to = per_file.GetInt64(3, r);
+    check.out_of_order += per_file.GetInt64(4, r);
+    if (rows != f->rows || from != f->time_from || to != f->time_to) {
+      check.mismatches.push_back(f->path + ": manifest says " + std::to_string(f->rows) +
+                                 " rows in [" + std::to_string(f->time_from) + ", " +
+                                 std::to_string(f->time_to) + "], file holds " +
+                                 std::to_string(rows) + " rows in [" + std::to_string(from) +
+                                 ", " + std::to_string(to) + "]");
+    }
+    if (DayOf(from) != f->day || DayOf(to) != f->day) {
+      check.mismatches.push_back(f->path + ": rows outside the partition day " + FormatDay(f->day));
+    }
+  }
+  DLAKE_ASSIGN_OR_RETURN(auto dups, conn.Query(
+      "SELECT count(*) - count(DISTINCT (" + storage::JoinIdentifiers(keys.dedup) +
+          ")) FROM read_parquet(" + list + ", union_by_name = true)",
+      purpose));
+  check.duplicates = dups.GetInt64(0, 0);
+
+  DLAKE_ASSIGN_OR_RETURN(Period period, ParsePeriod(dataset.period));
+  if (period.ms == 0 || dataset.type == kTypeTicks) return Status::Ok();
+  const std::string p = std::to_string(period.ms);
+  DLAKE_ASSIGN_OR_RETURN(auto gaps, conn.Query(
+      "SELECT ts + " + p + " AS gap_from, next_ts AS gap_to FROM (SELECT ts, lead(ts) OVER "
+      "(ORDER BY ts) AS next_ts FROM (SELECT DISTINCT ts FROM read_parquet(" + list +
+          ", union_by_name = true))) WHERE next_ts - ts > " + p + " ORDER BY ts",
+      purpose));
+  DLAKE_ASSIGN_OR_RETURN(auto known, ctx.manifest->KnownGaps(dataset));
+  for (size_t r = 0; r < gaps.RowCount(); ++r) {
+    Gap gap{gaps.GetInt64(0, r), gaps.GetInt64(1, r), 0};
+    for (const Gap& g : SubtractKnown(gap, known, period.ms)) {
+      check.gaps.push_back(g);
+      check.missing_periods += g.missing;
+    }
+  }
+  return Status::Ok();
+}
+
+void Repair(const StorageContext& ctx, VerifyReport& report) {
+  auto remove = [&](const std::string& rel) {
+    std::error_code ec;
+    if (fs::remove_all(ctx.Abs(rel), ec) > 0 && !ec) ++report.removed;
+  };
+  for (const auto& rel : report.orphans) remove(rel);
+  for (const auto& rel : report.leftovers) remove(rel);
+}
+
+}  // namespace
+
+bool VerifyReport::ok() const {
+  if (!checksum_mismatches.empty() || !missing_files.empty()) return false;
+  if (removed < static_cast<int64_t>(orphans.size() + leftovers.size())) return false;
+  for (const auto& d : datasets) {
+    if (!d.gaps.empty() || d.duplicates || d.out_of_order || !d.mismatches.empty()) return false;
+  }
+  return true;
+}
+
+Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) {
+  const StorageContext& ctx = impl.ctx;
+  VerifyReport report;
+  DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(request.filter));
+  CheckFiles(ctx, files, report);
+
+  DLAKE_ASSIGN_OR_RETURN(auto all_files, ctx.manifest->Files(DatasetFilter{}));
+  std::unordered_set<std::string> listed;
+  for (const auto& f : all_files) listed.insert(f.path);
+  FindStrays(ctx, request.filter, listed, report);
+
+  if (request.check_data) {
+    std::set<std::string> unreadable(report.missing_files.begin(), report.missing_files.end());
+    for (const auto& m : report.checksum_mismatches) unreadable.insert(m.substr(0, m.find(':')));
+    DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl.duck));
+    size_t i = 0;
+    while (i < files.size()) {
+      DatasetCheck check;
+      check.dataset = files[i].dataset;
+      std::vector<FileEntry> readable;
+      for (; i < files.size() && files[i].dataset == check.dataset; ++i) {
+        ++check.files;
+        check.rows += files[i].rows;
+        if (!unreadable.count(files[i].path)) readable.push_back(files[i]);
+      }
+      if (!readable.empty()) {
+        DLAKE_RETURN_IF_ERROR(CheckDataset(ctx, *conn, check.dataset, readable, check));
+      }
+      report.datasets.push_back(std::move(check));
+    }
+  }
+  if (request.repair) Repair(ctx, report);
+  return report;
+}
+
+}  // namespace dlake

@@ -1,0 +1,249 @@
+#include "storage/dataset_writer.h"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "common/file_util.h"
+#include "dlake/common/time.h"
+#include "duck/duck.h"
+#include "storage/dataset_keys.h"
+#include "storage/partition.h"
+
+namespace dlake::storage {
+namespace {
+
+struct FileStats {
+  int64_t rows = 0;
+  int64_t time_from = 0;
+  int64_t time_to = 0;
+};
+
+const char* CompressionName(Compression c) { return c == Compression::kZstd ? "zstd" : "snappy"; }
+
+std::string DayFilter(int64_t day) {
+  return "ts >= " + std::to_string(DayStartMs(day)) + " AND ts < " +
+         std::to_string(DayStartMs(day + 1));
+}
+
+std::string ParentOf(const std::string& path) {
+  return std::filesystem::path(path).parent_path().string();
+}
+
+// Removes the files an unfinished operation created; the first error wins, the rest are tried.
+void RemoveAll(Env* env, const std::vector<std::string>& paths) {
+  for (const auto& p : paths) (void)env->RemoveFile(p);
+}
+
+}  // namespace
+
+struct DatasetWriter::DayPlan {
+  int64_t day = 0;
+  std::optional<FileEntry> old;
+  std::string select_sql;          // the day's complete new content; empty = drop the day
+  std::optional<FileStats> stats;  // rows and time range of select_sql when known up front
+};
+
+Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging& staging,
+                                         const WriteOptions& options) {
+  DLAKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(ctx_.Abs(DatasetLockPath(dataset))));
+  const std::string table = duck::QuoteIdentifier(staging.table);
+  DLAKE_ASSIGN_OR_RETURN(auto days, conn_.Query(
+      "SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
+          " GROUP BY day ORDER BY day",
+      "grouping staged rows by day"));
+  std::vector<DayPlan> plans;
+  if (days.RowCount() == 0) return WriteReport{};
+  const int64_t first_day = days.GetInt64(0, 0);
+  const int64_t last_day = days.GetInt64(0, days.RowCount() - 1);
+  DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->FilesForDays(dataset, first_day, last_day));
+  std::map<int64_t, FileEntry> stored_by_day;
+  for (auto& f : stored) stored_by_day.emplace(f.day, std::move(f));
+
+  const DatasetKeys keys = KeysFor(dataset);
+  const std::string dedup = JoinIdentifiers(keys.dedup);
+  const std::string order = JoinIdentifiers(keys.order);
+  for (size_t i = 0; i < days.RowCount(); ++i) {
+    DayPlan plan;
+    plan.day = days.GetInt64(0, i);
+    const std::string staged = "SELECT * FROM " + table + " WHERE " + DayFilter(plan.day);
+    if (auto it = stored_by_day.find(plan.day); it != stored_by_day.end()) {
+      plan.old = it->second;
+      plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
+                        " UNION ALL BY NAME SELECT *, -1::BIGINT AS _seq FROM read_parquet(" +
+                        duck::QuoteLiteral(ctx_.Abs(plan.old->path)) +
+                        ")) QUALIFY row_number() OVER (PARTITION BY " + dedup +
+                        " ORDER BY _seq DESC) = 1 ORDER BY " + order;
+    } else if (staging.has_duplicates) {
+      plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
+                        ") QUALIFY row_number() OVER (PARTITION BY " + dedup +
+                        " ORDER BY _seq DESC) = 1 ORDER BY " + order;
+    } else {
+      plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged + ") ORDER BY " + order;
+      plan.stats = FileStats{days.GetInt64(1, i), days.GetInt64(2, i), days.GetInt64(3, i)};
+    }
+    if (options.dry_run && !plan.stats) plan.stats = FileStats{days.GetInt64(1, i), 0, 0};
+    plans.push_back(std::move(plan));
+  }
+  return Apply(dataset, plans, options);
+}
+
+Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start,
+                                               int64_t end, const WriteOptions& options) {
+  DLAKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(ctx_.Abs(DatasetLockPath(dataset))));
+  DLAKE_ASSIGN_OR_RETURN(auto files, ctx_.manifest->FilesOverlapping(dataset, start, end));
+  const std::string order = JoinIdentifiers(KeysFor(dataset).order);
+  std::vector<DayPlan> plans;
+  for (auto& f : files) {
+    DayPlan plan;
+    plan.day = f.day;
+    bool whole_file = f.time_from >= start && f.time_to < end;
+    if (!whole_file) {
+      const std::string kept = "SELECT * FROM read_parquet(" +
+                               duck::QuoteLiteral(ctx_.Abs(f.path)) + ") WHERE NOT (ts >= " +
+                               std::to_string(start) + " AND ts < " + std::to_string(end) + ")";
+      plan.select_sql = kept + " ORDER BY " + order;
+      if (options.dry_run) {
+        DLAKE_ASSIGN_OR_RETURN(auto q, conn_.Query("SELECT count(*) FROM (" + kept + ")",
+                                                   "counting rows kept in '" + f.path + "'"));
+        plan.stats = FileStats{q.GetInt64(0, 0), 0, 0};
+      }
+    }
+    plan.old = std::move(f);
+    plans.push_back(std::move(plan));
+  }
+  return Apply(dataset, plans, options);
+}
+
+Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<DayPlan>& plans,
+                                         const WriteOptions& options) {
+  WriteReport report;
+  if (options.dry_run) {
+    for (const auto& plan : plans) {
+      DayChange change{plan.day, DayAction::kCreated, 0, 0, 0, 0, ""};
+      if (plan.old) {
+        change.action = plan.select_sql.empty() ? DayAction::kRemoved : DayAction::kReplaced;
+        change.rows_before = plan.old->rows;
+        change.bytes_before = plan.old->bytes;
+        change.path = plan.old->path;
+      }
+      if (plan.stats) change.rows_after = plan.stats->rows;
+      report.days.push_back(change);
+    }
+    return report;
+  }
+
+  std::vector<std::string> created;  // absolute paths to remove if the operation fails
+  auto fail = [&](Status status) {
+    RemoveAll(ctx_.env, created);
+    return status;
+  };
+  struct Pending {
+    std::string tmp;    // absolute
+    std::string final;  // absolute
+  };
+  std::vector<Pending> renames;
+  std::vector<FileEntry> adds;
+  std::vector<int64_t> removes;
+  std::vector<std::string> obsolete;  // stored files to delete once the manifest commits
+  const int64_t now = ctx_.env->NowMs();
+
+  for (const auto& plan : plans) {
+    DayChange change{plan.day, DayAction::kRemoved, plan.old ? plan.old->rows : 0, 0,
+                     plan.old ? plan.old->bytes : 0, 0, ""};
+    std::string dir_rel = PartitionDir(dataset, plan.day);
+    std::string dir = ctx_.Abs(dir_rel);
+    std::optional<FileStats> stats;
+    std::string tmp;
+    if (!plan.select_sql.empty()) {
+      if (Status s = ctx_.env->CreateDirs(dir); !s.ok()) return fail(s);
+      tmp = dir + "/" + TempFileName("day.parquet");
+      created.push_back(tmp);
+      Status copied = conn_.Execute(
+          "COPY (" + plan.select_sql + ") TO " + duck::QuoteLiteral(tmp) +
+              " (FORMAT parquet, COMPRESSION " + CompressionName(options.compression) + ")",
+          "writing partition '" + dir_rel + "'");
+      if (!copied.ok()) return fail(copied);
+      stats = plan.stats;
+      if (!stats) {
+        auto q = conn_.Query("SELECT count(*), min(ts), max(ts) FROM read_parquet(" +
+                                 duck::QuoteLiteral(tmp) + ")",
+                             "reading back '" + tmp + "'");
+        if (!q.ok()) return fail(q.status());
+        stats = FileStats{q->GetInt64(0, 0), q->GetInt64(1, 0), q->GetInt64(2, 0)};
+      }
+    }
+    if (!stats || stats->rows == 0) {
+      if (!tmp.empty()) (void)ctx_.env->RemoveFile(tmp);
+      if (!plan.old) continue;
+      removes.push_back(plan.old->id);
+      obsolete.push_back(ctx_.Abs(plan.old->path));
+      report.days.push_back(change);
+      continue;
+    }
+    auto digest = Sha256File(tmp);
+    if (!digest.ok()) return fail(digest.status());
+    change.rows_after = stats->rows;
+    if (plan.old && plan.old->sha256 == digest->sha256) {
+      (void)ctx_.env->RemoveFile(tmp);
+      change.action = DayAction::kUnchanged;
+      change.path = plan.old->path;
+      change.bytes_after = plan.old->bytes;
+      report.days.push_back(change);
+      continue;
+    }
+    FileEntry entry;
+    entry.dataset = dataset;
+    entry.path = dir_rel + "/" + DataFileName(dataset, plan.day, digest->sha256);
+    entry.day = plan.day;
+    entry.time_from = stats->time_from;
+    entry.time_to = stats->time_to;
+    entry.rows = stats->rows;
+    entry.bytes = static_cast<int64_t>(digest->bytes);
+    entry.sha256 = digest->sha256;
+    entry.created_at = now;
+    entry.source = options.source;
+    change.action = plan.old ? DayAction::kReplaced : DayAction::kCreated;
+    change.path = entry.path;
+    change.bytes_after = entry.bytes;
+    if (plan.old) {
+      removes.push_back(plan.old->id);
+      if (plan.old->path != entry.path) obsolete.push_back(ctx_.Abs(plan.old->path));
+    }
+    renames.push_back({tmp, ctx_.Abs(entry.path)});
+    adds.push_back(std::move(entry));
+    report.days.push_back(change);
+  }
+
+  // Durability order: file contents, then the renames (folder entries), then the manifest.
+  std::set<std::string> dirs;
+  for (const auto& r : renames) {
+    if (Status s = ctx_.env->SyncFile(r.tmp); !s.ok()) return fail(s);
+  }
+  for (const auto& r : renames) {
+    if (Status s = ctx_.env->RenameFile(r.tmp, r.final); !s.ok()) return fail(s);
+    created.push_back(r.final);
+    dirs.insert(ParentOf(r.final));
+  }
+  for (const auto& d : dirs) {
+    if (Status s = ctx_.env->SyncDir(d); !s.ok()) return fail(s);
+  }
+  if (!adds.empty() || !removes.empty()) {
+    if (Status s = ctx_.manifest->CommitFiles(dataset, adds, removes); !s.ok()) return fail(s);
+  }
+
+  // Committed. Old files are now orphans; failing to delete them loses nothing (verify --repair
+  // removes them), so errors here are ignored.
+  for (const auto& path : obsolete) {
+    (void)ctx_.env->RemoveFile(path);
+    // Prune the day/month/year folders the removal emptied, up to the dataset folder.
+    std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    for (int level = 0; level < 3; ++level, dir = dir.parent_path()) {
+      (void)ctx_.env->RemoveEmptyDir(dir.string());
+    }
+  }
+  return report;
+}
+
+}  // namespace dlake::storage

@@ -1,0 +1,63 @@
+#pragma once
+// Writes a dataset's UTC day partitions (doc/layout.md "Writing"): for each affected day the new
+// content is written to a temporary file in the day's folder, fsynced, compared with the stored
+// file (identical content = nothing changes), renamed to a content-addressed name, and then all
+// manifest changes of the operation commit in one transaction. The dataset's lock file
+// serialises writers across processes. On failure every file this operation created is removed;
+// a crash leaves at most temporary files or orphans, which readers never see.
+
+#include <cstdint>
+#include <string>
+
+#include "dlake/common/status.h"
+#include "dlake/dataset.h"
+#include "dlake/storage/write_report.h"
+#include "storage/context.h"
+
+namespace dlake {
+namespace duck {
+class Connection;
+}
+
+namespace storage {
+
+// Rows waiting to be written: a DuckDB table on the writer's connection with a BIGINT `ts` (ms),
+// the data columns, and a BIGINT `_seq` giving input order (the larger wins on equal keys).
+struct Staging {
+  std::string table;
+  bool sorted = false;          // rows were appended in ascending ts
+  bool has_duplicates = false;  // some dedup key occurs twice
+};
+
+struct WriteOptions {
+  Compression compression = Compression::kSnappy;
+  std::string source;   // recorded in the manifest for every file written
+  bool dry_run = false; // plan and report, write nothing
+};
+
+class DatasetWriter {
+ public:
+  DatasetWriter(const StorageContext& context, duck::Connection& connection)
+      : ctx_(context), conn_(connection) {}
+
+  // Merges the staged rows into the dataset: dedup on the dataset's key, newest input wins,
+  // sorted by the dataset's order. With dry_run, reports kCreated/kReplaced per day from the
+  // plan (without comparing content) and writes nothing.
+  Result<WriteReport> Merge(const DatasetId& dataset, const Staging& staging,
+                            const WriteOptions& options);
+
+  // Removes the dataset's rows in [start, end): whole days are dropped, partial days rewritten.
+  Result<WriteReport> DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
+                                  const WriteOptions& options);
+
+ private:
+  struct DayPlan;
+  Result<WriteReport> Apply(const DatasetId& dataset, std::vector<DayPlan>& plans,
+                            const WriteOptions& options);
+
+  const StorageContext& ctx_;
+  duck::Connection& conn_;
+};
+
+}  // namespace storage
+}  // namespace dlake

@@ -1,0 +1,34 @@
+#pragma once
+// Where things live in a lake (doc/layout.md): partition folders, data file names, lock files
+// and temporary names.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dlake/dataset.h"
+
+namespace dlake::storage {
+
+inline constexpr std::string_view kManifestFile = "manifest.db";
+inline constexpr std::string_view kDataDir = "data";
+inline constexpr std::string_view kMetadataDir = "metadata";
+inline constexpr std::string_view kLocksDir = ".locks";
+inline constexpr std::string_view kTmpDir = ".tmp";
+// Every temporary file the lake creates starts with this; readers never list such files.
+inline constexpr std::string_view kTempPrefix = ".tmp-";
+
+// "data/BINANCE/FUTURES/BTCUSDT/raw/1m" (relative to the lake root).
+std::string DatasetDir(const DatasetId& dataset);
+// "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/05" (relative).
+std::string PartitionDir(const DatasetId& dataset, int64_t day);
+// "BTCUSDT-1m-2024-01-05-<first 12 hex of sha256>.parquet": content-addressed, so a rewrite
+// with new content never overwrites the file a reader may have open.
+std::string DataFileName(const DatasetId& dataset, int64_t day, std::string_view sha256);
+// ".locks/BINANCE.FUTURES.BTCUSDT.raw.1m.lock" (relative).
+std::string DatasetLockPath(const DatasetId& dataset);
+// A unique temporary name in the same folder as `final_name`.
+std::string TempFileName(std::string_view final_name);
+bool IsTempName(std::string_view file_name);
+
+}  // namespace dlake::storage

@@ -1,0 +1,40 @@
+#pragma once
+// Reads a dataset slice: manifest -> files overlapping [start, end) -> DuckDB read_parquet over
+// exactly those files (union_by_name, so files with different column sets read together) with
+// the time filter and the column list pushed down.
+
+#include <functional>
+
+#include "dlake/common/status.h"
+#include "dlake/record_batch.h"
+#include "dlake/storage/read_request.h"
+#include "storage/context.h"
+
+namespace dlake::storage {
+
+using BatchSink = std::function<Status(const RecordBatch&)>;
+
+class Reader {
+ public:
+  explicit Reader(const StorageContext& context) : ctx_(context) {}
+
+  // Streams the rows in batches of at most `batch_rows` (bounded memory for any range).
+  Status Scan(const ReadRequest& request, size_t batch_rows, const BatchSink& sink);
+  // All rows as one batch.
+  Result<RecordBatch> Read(const ReadRequest& request);
+  // Writes the rows to `path` as Parquet or CSV (with header) through DuckDB.
+  Result<int64_t> Export(const ReadRequest& request, ExportFormat format, const std::string& path);
+
+ private:
+  Status ScanOnce(const ReadRequest& request, size_t batch_rows, const BatchSink& sink,
+                  bool* files_vanished);
+  struct Query {
+    std::string sql;               // empty when no file overlaps the range
+    std::vector<FileEntry> files;  // the files the query reads
+  };
+  Result<Query> BuildQuery(const ReadRequest& request);
+
+  const StorageContext& ctx_;
+};
+
+}  // namespace dlake::storage
