@@ -1,7 +1,8 @@
 # dlake_add_library / dlake_add_test / dlake_add_benchmark: one place for warnings, sanitizers
 # and include paths.
 
-set(DLAKE_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers)
+set(DLAKE_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers
+  -Wno-maybe-uninitialized)
 if(DLAKE_WERROR)
   list(APPEND DLAKE_WARNINGS -Werror)
 endif()

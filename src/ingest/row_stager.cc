@@ -112,16 +112,20 @@ class RowStager::FileStager {
              std::vector<int> staging_index, IngestReport& report)
       : owner_(owner), path_(path), layout_(layout), staging_index_(std::move(staging_index)),
         report_(report), values_(layout.columns.size()) {
+    // Candle and trade rules apply to those types only; alt series are free-form.
+    const bool candles = owner_.dataset_.type == kTypeRaw || owner_.dataset_.type == kTypeAgg;
+    const bool trades = owner_.dataset_.type == kTypeTicks;
     for (size_t i = 0; i < layout_.columns.size(); ++i) {
       const std::string& n = layout_.columns[i].name;
-      if (n == "ts") ts_ = static_cast<int>(i);
-      if (n == "open") open_ = static_cast<int>(i);
-      if (n == "high") high_ = static_cast<int>(i);
-      if (n == "low") low_ = static_cast<int>(i);
-      if (n == "close") close_ = static_cast<int>(i);
-      if (n == "volume") volume_ = static_cast<int>(i);
-      if (n == "price") price_ = static_cast<int>(i);
-      if (n == "qty") qty_ = static_cast<int>(i);
+      const int index = static_cast<int>(i);
+      if (n == "ts") ts_ = index;
+      if (candles && n == "open") open_ = index;
+      if (candles && n == "high") high_ = index;
+      if (candles && n == "low") low_ = index;
+      if (candles && n == "close") close_ = index;
+      if (candles && n == "volume") volume_ = index;
+      if (trades && n == "price") price_ = index;
+      if (trades && n == "qty") qty_ = index;
     }
   }
 
