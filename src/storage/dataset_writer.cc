@@ -45,9 +45,19 @@ struct DatasetWriter::DayPlan {
   std::optional<FileStats> stats;  // rows and time range of select_sql when known up front
 };
 
+namespace {
+// The dataset's write lock; a dry run writes nothing, so it takes none.
+Result<std::optional<FileLock>> LockDataset(const StorageContext& ctx, const DatasetId& dataset,
+                                            bool dry_run) {
+  if (dry_run) return std::optional<FileLock>();
+  DLAKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(ctx.Abs(DatasetLockPath(dataset))));
+  return std::optional<FileLock>(std::move(lock));
+}
+}  // namespace
+
 Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging& staging,
                                          const WriteOptions& options) {
-  DLAKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(ctx_.Abs(DatasetLockPath(dataset))));
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
   const std::string table = duck::QuoteIdentifier(staging.table);
   DLAKE_ASSIGN_OR_RETURN(auto days, conn_.Query(
       "SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
@@ -91,7 +101,7 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
 
 Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start,
                                                int64_t end, const WriteOptions& options) {
-  DLAKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(ctx_.Abs(DatasetLockPath(dataset))));
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
   DLAKE_ASSIGN_OR_RETURN(auto files, ctx_.manifest->FilesOverlapping(dataset, start, end));
   const std::string order = JoinIdentifiers(KeysFor(dataset).order);
   std::vector<DayPlan> plans;
