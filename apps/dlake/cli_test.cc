@@ -1,0 +1,122 @@
+// The dlake command line end to end: real binary, real lake, output formats and exit codes.
+
+#include <nlohmann/json.hpp>
+
+#include "testing/test_util.h"
+
+namespace dlake::cli {
+namespace {
+
+using ::dlake::testing::KlineOptions;
+using ::dlake::testing::MakeKlineCsv;
+using ::dlake::testing::RunDlake;
+using ::dlake::testing::TempDir;
+using ::testing::HasSubstr;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lake_ = dir_.Join("lake");
+    auto init = RunDlake({"init", lake_});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    KlineOptions opts;
+    opts.count = 2 * 1440;
+    opts.header = true;
+    csv_ = dir_.Join("btc.csv");
+    testing::WriteFile(csv_, MakeKlineCsv(opts));
+  }
+
+  testing::ProcessResult Dlake(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--lake", lake_});
+    return RunDlake(args);
+  }
+
+  TempDir dir_;
+  std::string lake_, csv_;
+};
+
+TEST_F(CliTest, IngestListReadVerifyAsJson) {
+  auto ingest = Dlake({"--json", "ingest", "--source", csv_, "--exchange", "binance", "--market",
+                       "futures", "--symbol", "BTC/USDT:USDT"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  auto report = nlohmann::json::parse(ingest.out);
+  EXPECT_EQ(report["dataset"], "BINANCE/FUTURES/BTCUSDT/raw/1m");
+  EXPECT_EQ(report["rows_read"], 2880);
+  EXPECT_EQ(report["days_created"], 2);
+
+  auto list = Dlake({"--json", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto datasets = nlohmann::json::parse(list.out);
+  ASSERT_EQ(datasets.size(), 1u);
+  EXPECT_EQ(datasets[0]["rows"], 2880);
+  EXPECT_EQ(datasets[0]["files"], 2);
+
+  auto files = Dlake({"--json", "list", "--files"});
+  auto rows = nlohmann::json::parse(files.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["sha256"].get<std::string>().size(), 64u);
+
+  auto read = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
+                     "2024-01-01T23:58", "--end", "2024-01-02T00:01", "--format", "json",
+                     "--columns", "ts,close,trades"});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  auto json = nlohmann::json::parse(read.out);
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_EQ(json[0]["ts"], 1704153480000);
+  EXPECT_EQ(json[2]["ts"], 1704153600000);
+  EXPECT_TRUE(json[0]["trades"].is_number_integer());
+
+  auto verify = Dlake({"--json", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_EQ(nlohmann::json::parse(verify.out)["ok"], true);
+}
+
+TEST_F(CliTest, ReadFormatsCsvTableAndParquet) {
+  ASSERT_EQ(Dlake({"ingest", "--source", csv_, "--exchange", "binance", "--symbol", "BTCUSDT"})
+                .exit_code,
+            0);
+  auto csv = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--end", "2024-01-01",
+                    "--format", "csv", "--columns", "ts,open", "--limit", "2"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.substr(0, csv.out.find('\n')), "ts,open");
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
+
+  auto table = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--limit", "3"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_THAT(table.out, HasSubstr("2024-01-01T00:00:00.000Z"));
+  EXPECT_THAT(table.out, HasSubstr("(3 rows)"));
+
+  const std::string out = dir_.Join("day.parquet");
+  auto parquet = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
+                        "2024-01-02", "--end", "2024-01-02", "--format", "parquet", "--output", out});
+  ASSERT_EQ(parquet.exit_code, 0) << parquet.err;
+  EXPECT_THAT(parquet.err, HasSubstr("Wrote 1440 rows"));
+  EXPECT_EQ(testing::ReadFile(out).substr(0, 4), "PAR1");
+}
+
+TEST_F(CliTest, UsageErrorsExitTwoAndFailuresExitOne) {
+  auto bad_date = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
+                         "2024-13-01"});
+  EXPECT_EQ(bad_date.exit_code, 2);
+  EXPECT_THAT(bad_date.err, HasSubstr("2024-13-01"));
+  auto missing_flag = Dlake({"read", "--symbol", "BTCUSDT"});
+  EXPECT_EQ(missing_flag.exit_code, 2);
+  auto bad_period = Dlake({"ingest", "--source", csv_, "--exchange", "binance", "--symbol",
+                           "BTCUSDT", "--period", "7m"});
+  EXPECT_EQ(bad_period.exit_code, 2);
+  EXPECT_THAT(bad_period.err, HasSubstr("unknown period '7m'"));
+  auto no_data = Dlake({"read", "--exchange", "binance", "--symbol", "ETHUSDT"});
+  EXPECT_EQ(no_data.exit_code, 1);
+  EXPECT_THAT(no_data.err, HasSubstr("no dataset BINANCE/*/ETHUSDT/raw/1m"));
+}
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  for (const char* command : {"init", "ingest", "read", "list", "delete", "verify"}) {
+    auto help = RunDlake({command, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_THAT(help.out, HasSubstr("--help")) << command;
+  }
+}
+
+}  // namespace
+}  // namespace dlake::cli
