@@ -80,11 +80,20 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
     const std::string staged = "SELECT * FROM " + table + " WHERE " + DayFilter(plan.day);
     if (auto it = stored_by_day.find(plan.day); it != stored_by_day.end()) {
       plan.old = it->second;
-      plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
-                        " UNION ALL BY NAME SELECT *, -1::BIGINT AS _seq FROM read_parquet(" +
-                        duck::QuoteLiteral(ctx_.Abs(plan.old->path)) +
-                        ")) QUALIFY row_number() OVER (PARTITION BY " + dedup +
-                        " ORDER BY _seq DESC) = 1 ORDER BY " + order;
+      const std::string stored = "read_parquet(" + duck::QuoteLiteral(ctx_.Abs(plan.old->path)) + ")";
+      if (staging.has_duplicates) {
+        plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
+                          " UNION ALL BY NAME SELECT *, -1::BIGINT AS _seq FROM " + stored +
+                          ") QUALIFY row_number() OVER (PARTITION BY " + dedup +
+                          " ORDER BY _seq DESC) = 1 ORDER BY " + order;
+      } else {
+        // Unique input: keep the stored rows whose key the input lacks (an anti join is much
+        // cheaper than ranking every row with a window).
+        plan.select_sql = "SELECT * FROM (SELECT * EXCLUDE (_seq) FROM (" + staged +
+                          ") UNION ALL BY NAME SELECT s.* FROM " + stored + " s ANTI JOIN (SELECT " +
+                          dedup + " FROM " + table + " WHERE " + DayFilter(plan.day) + ") n USING (" +
+                          dedup + ")) ORDER BY " + order;
+      }
     } else if (staging.has_duplicates) {
       plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
                         ") QUALIFY row_number() OVER (PARTITION BY " + dedup +
