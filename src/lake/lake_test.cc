@@ -3,7 +3,9 @@
 
 #include "dlake/lake.h"
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <sstream>
 
 #include "dlake/common/time.h"
@@ -500,6 +502,51 @@ TEST_F(LakeTest, AMovedLakeStillReads) {
     EXPECT_EQ(f.path.find('\\'), std::string::npos);
     EXPECT_NE(f.path.front(), '/');
   }
+}
+
+TEST_F(LakeTest, ReadersSeeWholeDaysWhileAWriterReplacesThem) {
+  // Two inputs for the same two days with different volumes: every read must return all rows
+  // of one version or the other per day, never an error or a partial day, even though each
+  // rewrite deletes the file a reader may be about to open.
+  KlineOptions a;
+  a.count = 2 * 1440;
+  KlineOptions b = a;
+  b.seed = 2;
+  const std::string csv_a = Csv("a.csv", MakeKlineCsv(a));
+  const std::string csv_b = Csv("b.csv", MakeKlineCsv(b));
+  ASSERT_THAT(Ingest({csv_a}, Btc()).status(), IsOk());
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!stop) {
+      ReadRequest request;
+      request.dataset = Btc();
+      request.columns = {"ts"};
+      auto batch = lake_->Read(request);
+      ASSERT_THAT(batch.status(), IsOk());
+      ASSERT_EQ(batch->num_rows, 2u * 1440);
+      ++reads;
+    }
+  });
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_THAT(Ingest({i % 2 ? csv_a : csv_b}, Btc()).status(), IsOk());
+  }
+  stop = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+}
+
+TEST_F(LakeTest, ZstdCompressionIsReadBack) {
+  IngestRequest request;
+  request.sources = {Csv("one.csv", "1704067200000,1,2,0.5,1.5,10\n")};
+  request.dataset = Btc();
+  request.compression = Compression::kZstd;
+  ASSERT_THAT(lake_->Ingest(request).status(), IsOk());
+  auto files = *lake_->ListFiles(DatasetFilter{});
+  ASSERT_EQ(files.size(), 1u);
+  // DuckDB names the codec in the footer's column chunk metadata.
+  EXPECT_THAT(testing::ReadFile(lake_->root() + "/" + files[0].path), HasSubstr("PAR1"));
+  EXPECT_EQ(ReadAll(Btc()).num_rows, 1u);
 }
 
 TEST_F(LakeTest, OpeningSomethingThatIsNotALakeSaysSo) {

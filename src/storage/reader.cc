@@ -102,13 +102,18 @@ Status Reader::ScanOnce(const ReadRequest& request, size_t batch_rows, const Bat
   if (query.sql.empty()) return Status::Ok();
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
   const std::string purpose = "reading " + request.dataset.Path();
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(query.sql, purpose));
-  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
-  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
-  auto result = stmt.ExecuteStreaming();
+  // DuckDB opens the files while binding (prepare) or executing; either fails if a concurrent
+  // writer has just replaced one of them.
+  auto stmt = conn->Prepare(query.sql, purpose);
+  if (!stmt.ok()) {
+    *files_vanished = AnyMissing(ctx_, query.files);
+    return stmt.status();
+  }
+  DLAKE_RETURN_IF_ERROR(stmt->Bind(1, request.start));
+  DLAKE_RETURN_IF_ERROR(stmt->Bind(2, request.end));
+  auto result = stmt->ExecuteStreaming();
   if (!result.ok()) {
-    *files_vanished = result.status().code() == StatusCode::kIoError &&
-                      AnyMissing(ctx_, query.files);
+    *files_vanished = AnyMissing(ctx_, query.files);
     return result.status();
   }
   RecordBatch schema;
@@ -161,15 +166,19 @@ Result<int64_t> Reader::Export(const ReadRequest& request, ExportFormat format,
     DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
     const char* options = format == ExportFormat::kParquet ? "(FORMAT parquet)"
                                                            : "(FORMAT csv, HEADER true)";
-    DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare("COPY (" + sql + ") TO " +
-                                                        duck::QuoteLiteral(path) + " " + options,
-                                                    "exporting to '" + path + "'"));
-    DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
-    DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
-    auto result = stmt.Execute();
+    auto stmt = conn->Prepare("COPY (" + sql + ") TO " + duck::QuoteLiteral(path) + " " + options,
+                              "exporting to '" + path + "'");
+    if (!stmt.ok()) {
+      status = stmt.status();
+      if (!AnyMissing(ctx_, query.files)) return status;
+      continue;
+    }
+    DLAKE_RETURN_IF_ERROR(stmt->Bind(1, request.start));
+    DLAKE_RETURN_IF_ERROR(stmt->Bind(2, request.end));
+    auto result = stmt->Execute();
     if (result.ok()) return result->GetInt64(0, 0);
     status = result.status();
-    if (status.code() != StatusCode::kIoError || !AnyMissing(ctx_, query.files)) return status;
+    if (!AnyMissing(ctx_, query.files)) return status;
   }
   return status;
 }
