@@ -22,8 +22,8 @@ int Run(int argc, char** argv) {
   app.add_flag("--json", global.json, "Machine-readable JSON output");
   app.add_flag("-v,--verbose", global.verbose, "Log progress to stderr");
   app.add_option("--memory-limit", global.memory_limit,
-                 "DuckDB memory limit, e.g. 512MB (default: $DLAKE_MEMORY_LIMIT or 256MB)");
-  app.add_option("--threads", global.threads, "DuckDB threads (default: $DLAKE_THREADS or cores)");
+                 "DuckDB memory limit, e.g. 512MB (default: $DLAKE_MEMORY_LIMIT, dlake.toml, 256MB)");
+  app.add_option("--threads", global.threads, "DuckDB threads (default: $DLAKE_THREADS, dlake.toml, one per core)");
 
   AddInitCommand(app, global);
   AddIngestCommand(app, global);

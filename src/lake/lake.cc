@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/config_file.h"
 #include "ingest/csv_ingest.h"
 #include "lake/lake_impl.h"
 #include "storage/dataset_writer.h"
@@ -49,11 +50,21 @@ Result<std::unique_ptr<Lake::Impl>> OpenImpl(const std::string& dir, const LakeO
   DLAKE_ASSIGN_OR_RETURN(impl->manifest,
                          Manifest::Open(impl->ctx.Abs(storage::kManifestFile), manifest_options));
 
+  // Flags (options), then DLAKE_* variables, then <lake>/dlake.toml, then defaults.
+  DLAKE_ASSIGN_OR_RETURN(auto config, ReadConfigFile(impl->ctx.Abs(storage::kConfigFile)));
+  auto setting = [&](const std::string& flag, const char* env, const char* key,
+                     const char* fallback) {
+    if (!flag.empty()) return flag;
+    auto it = config.find(key);
+    return EnvOr(env, it != config.end() ? it->second : fallback);
+  };
   duck::DatabaseOptions duck_options;
-  duck_options.memory_limit =
-      options.memory_limit.empty() ? EnvOr("DLAKE_MEMORY_LIMIT", "256MB") : options.memory_limit;
-  duck_options.threads = options.threads > 0 ? options.threads
-                                             : std::atoi(EnvOr("DLAKE_THREADS", "0").c_str());
+  duck_options.memory_limit = setting(options.memory_limit, "DLAKE_MEMORY_LIMIT", "memory_limit",
+                                      "256MB");
+  duck_options.threads = std::atoi(
+      setting(options.threads > 0 ? std::to_string(options.threads) : "", "DLAKE_THREADS",
+              "threads", "0")
+          .c_str());
   // Spills land inside the lake (the disk sized for terabytes), per process so that verify can
   // tell a dead process's leftovers from a live one's.
   impl->duck_temp_dir = impl->ctx.Abs(std::string(storage::kTmpDir) + "/duckdb-" +

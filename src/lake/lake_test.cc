@@ -549,6 +549,19 @@ TEST_F(LakeTest, ZstdCompressionIsReadBack) {
   EXPECT_EQ(ReadAll(Btc()).num_rows, 1u);
 }
 
+TEST_F(LakeTest, SettingsComeFromFlagsThenEnvironmentThenDlakeToml) {
+  lake_.reset();
+  testing::WriteFile(dir_.Join("lake/dlake.toml"), "memory_limit = \"not-a-size\"\n");
+  EXPECT_THAT(Lake::Open(dir_.Join("lake"), LakeOptions{}).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("not-a-size")));
+  LakeOptions flags;
+  flags.memory_limit = "128MB";
+  EXPECT_THAT(Lake::Open(dir_.Join("lake"), flags).status(), IsOk());
+  ::setenv("DLAKE_MEMORY_LIMIT", "64MB", 1);
+  EXPECT_THAT(Lake::Open(dir_.Join("lake"), LakeOptions{}).status(), IsOk());
+  ::unsetenv("DLAKE_MEMORY_LIMIT");
+}
+
 TEST_F(LakeTest, OpeningSomethingThatIsNotALakeSaysSo) {
   EXPECT_THAT(Lake::Open(dir_.Join("in"), LakeOptions{}).status(),
               StatusIs(StatusCode::kNotFound, HasSubstr("dlake init")));

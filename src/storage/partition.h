@@ -11,6 +11,7 @@
 namespace dlake::storage {
 
 inline constexpr std::string_view kManifestFile = "manifest.db";
+inline constexpr std::string_view kConfigFile = "dlake.toml";
 inline constexpr std::string_view kDataDir = "data";
 inline constexpr std::string_view kMetadataDir = "metadata";
 inline constexpr std::string_view kLocksDir = ".locks";
