@@ -40,7 +40,7 @@ function(dlake_add_test name)
   dlake_target_defaults(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} dlake_testing GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
-    DLAKE_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    DLAKE_SHARED_DIR="${DLAKE_SHARED_DIR}"
     DLAKE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     DLAKE_BINARY="$<TARGET_FILE:dlake>")
   add_dependencies(${name} dlake)
