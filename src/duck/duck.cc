@@ -11,9 +11,7 @@ Status DuckError(std::string_view purpose, const char* message) {
 
 // DuckDB reports missing files, full disks and permission problems as IO errors; keep that
 // distinction so callers (and users) see an IoError, not an internal one.
-Status ResultError(std::string_view purpose, duckdb_result* result) {
-  const char* message = duckdb_result_error(result);
-  duckdb_error_type type = duckdb_result_error_type(result);
+Status TypedError(std::string_view purpose, duckdb_error_type type, const char* message) {
   std::string text = message ? message : "unknown DuckDB error";
   switch (type) {
     case DUCKDB_ERROR_IO:
@@ -31,6 +29,18 @@ Status ResultError(std::string_view purpose, duckdb_result* result) {
     default:
       return Internal(purpose, ": ", text);
   }
+}
+
+Status ResultError(std::string_view purpose, duckdb_result* result) {
+  return TypedError(purpose, duckdb_result_error_type(result), duckdb_result_error(result));
+}
+
+Status AppenderError(std::string_view purpose, duckdb_appender appender) {
+  duckdb_error_data error = duckdb_appender_error_data(appender);
+  Status status = TypedError(purpose, duckdb_error_data_error_type(error),
+                             duckdb_error_data_message(error));
+  duckdb_destroy_error_data(&error);
+  return status;
 }
 
 duckdb_type ToDuckType(Type type) {
@@ -338,14 +348,14 @@ Appender::~Appender() {
 
 Status Appender::Append(const DataChunk& chunk) {
   if (duckdb_append_data_chunk(app_, chunk.handle()) == DuckDBError) {
-    return Internal("cannot append rows to '", table_, "': ", duckdb_appender_error(app_));
+    return AppenderError("cannot append rows to '" + table_ + "'", app_);
   }
   return Status::Ok();
 }
 
 Status Appender::Close() {
   if (duckdb_appender_close(app_) == DuckDBError) {
-    return IoError("cannot flush rows into '", table_, "': ", duckdb_appender_error(app_));
+    return AppenderError("cannot flush rows into '" + table_ + "'", app_);
   }
   return Status::Ok();
 }

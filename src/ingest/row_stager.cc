@@ -119,6 +119,7 @@ class RowStager::FileStager {
       const std::string& n = layout_.columns[i].name;
       const int index = static_cast<int>(i);
       if (n == "ts") ts_ = index;
+      if (trades ? n == "trade_id" : n == "ts") key_ = index;
       if (candles && n == "open") open_ = index;
       if (candles && n == "high") high_ = index;
       if (candles && n == "low") low_ = index;
@@ -281,6 +282,9 @@ class RowStager::FileStager {
     const int64_t ts = values_[ts_].i;
     if (ts < owner_.prev_ts_) ++owner_.out_of_order_;
     owner_.prev_ts_ = ts;
+    const int64_t key = values_[key_].i;
+    if (key <= owner_.prev_key_) owner_.keys_may_repeat_ = true;
+    owner_.prev_key_ = key;
     owner_.time_from_ = std::min(owner_.time_from_, ts);
     owner_.time_to_ = std::max(owner_.time_to_, ts);
     if (++rows_ == duck::DataChunk::Capacity()) return Flush();
@@ -324,7 +328,7 @@ class RowStager::FileStager {
   duck::DataChunk chunk_;
   std::unique_ptr<duck::Appender> appender_;
   size_t rows_ = 0;
-  int ts_ = -1, open_ = -1, high_ = -1, low_ = -1, close_ = -1, volume_ = -1, price_ = -1,
+  int ts_ = -1, key_ = -1, open_ = -1, high_ = -1, low_ = -1, close_ = -1, volume_ = -1, price_ = -1,
       qty_ = -1;
 };
 

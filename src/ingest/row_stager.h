@@ -28,6 +28,9 @@ class RowStager {
   Status StageFile(const std::string& path, IngestReport& report);
 
   bool sorted() const { return out_of_order_ == 0; }
+  // False when every dedup key was strictly greater than the one before: then the input
+  // certainly has no duplicates and nobody needs to count them.
+  bool keys_may_repeat() const { return keys_may_repeat_; }
   int64_t rows_staged() const { return seq_; }
   int64_t out_of_order() const { return out_of_order_; }
   int64_t time_from() const { return time_from_; }
@@ -48,6 +51,8 @@ class RowStager {
   int64_t seq_ = 0;
   int64_t out_of_order_ = 0;
   int64_t prev_ts_ = INT64_MIN;
+  int64_t prev_key_ = INT64_MIN;
+  bool keys_may_repeat_ = false;
   int64_t time_from_ = INT64_MAX;
   int64_t time_to_ = INT64_MIN;
 };

@@ -69,6 +69,8 @@ Result<std::unique_ptr<Lake::Impl>> OpenImpl(const std::string& dir, const LakeO
   // tell a dead process's leftovers from a live one's.
   impl->duck_temp_dir = impl->ctx.Abs(std::string(storage::kTmpDir) + "/duckdb-" +
                                       std::to_string(::getpid()));
+  // DuckDB creates only the last level of its temp directory, and only when it first spills.
+  DLAKE_RETURN_IF_ERROR(env->CreateDirs(impl->ctx.Abs(storage::kTmpDir)));
   duck_options.temp_directory = impl->duck_temp_dir;
   DLAKE_ASSIGN_OR_RETURN(impl->duck, duck::Database::Open("", duck_options));
   impl->ctx.manifest = impl->manifest.get();
