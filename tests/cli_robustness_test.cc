@@ -302,10 +302,8 @@ TEST(ExitCodeTest, BadCsvRowExitsOneNamingFileAndLineAndWritesNothing) {
   }
 }
 
-// BUG: `--json` (like `--lake`) is accepted only before the subcommand: `dlake verify --json`
-// exits 2 with "The following argument was not expected: --json", though DESIGN.md promises
-// "--json output for scripts" on the commands and scripts naturally write it after the command.
-// (CLI11 accepts parent options after a subcommand when the subcommand has fallthrough() set.)
+// Regression: `--json` (like `--lake`) was accepted only before the subcommand; scripts
+// naturally write `dlake verify --json`.
 TEST(ExitCodeTest, JsonFlagIsAcceptedAfterTheSubcommand) {
   TempDir tmp;
   const std::string lake = tmp.Join("lake");

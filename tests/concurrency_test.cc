@@ -152,16 +152,10 @@ TEST(ConcurrencyTest, WriterWaitsForItsDatasetButNotForAnother) {
   EXPECT_TRUE(VerifyJson(lake).value("ok", false));
 }
 
-// BUG: a read that overlaps a commit of the same dataset fails with "IO error: fetching query
-// results: IO Error: Cannot open file '<replaced day file>': No such file or directory". The
-// reader (storage/reader.cc, Reader::ScanOnce) takes the file list from the manifest; DuckDB
-// opens the files lazily while the rows stream, and a writer committing meanwhile deletes the
-// replaced day files at once (DatasetWriter::Apply). Reader::Scan retries when Prepare or
-// ExecuteStreaming fail on a vanished file, but an error from QueryResult::NextChunk returns
-// through DLAKE_ASSIGN_OR_RETURN without setting files_vanished, so it is not retried. A retry
-// there would also hand the sink rows it already received (duplicates in Read, twice-printed
-// rows in `dlake read`), so retrying alone cannot fix it: the replaced files must outlive the
-// readers that may still open them, or a read must start over without having emitted rows.
+// Regression: a read overlapping a commit of the same dataset failed with "Cannot open file
+// <replaced day file>", because the writer deleted replaced files at once while DuckDB opens
+// files lazily as rows stream. Readers now hold the dataset's shared read lock and writers defer
+// deleting files while any reader holds it (storage/dataset_locks.h).
 TEST(ConcurrencyTest, ReadersDuringIngestsSeeOldOrNewDataNeverAnError) {
   TempDir tmp;
   const std::string lake_dir = tmp.Join("lake");
@@ -211,11 +205,9 @@ TEST(ConcurrencyTest, ReadersDuringIngestsSeeOldOrNewDataNeverAnError) {
   std::cout << reads << " reads during " << ingests_done << " ingests\n";
 }
 
-// BUG: `verify --repair` takes no dataset lock. A writer's day files are renamed into place
-// before the manifest transaction commits them (dataset_writer.cc, Apply), so for a moment they
-// are "orphans"; a concurrent `verify --repair` that lists them then deletes them — even after
-// the writer has committed, because verify reads the manifest before walking data/ and removes
-// at the very end. The manifest is left listing files that no longer exist: data loss.
+// Regression: `verify --repair` took no dataset lock and deleted a writer's freshly renamed day
+// files (orphans for a moment before the manifest commit): data loss. Repair now re-checks
+// orphans under the dataset's write lock.
 TEST(ConcurrencyTest, VerifyRepairBesideAnIngestNeverDeletesCommittedFiles) {
   TempDir tmp;
   const std::string template_lake = tmp.Join("template");

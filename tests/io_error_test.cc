@@ -120,10 +120,8 @@ class UnwritableLake {
   NobodyDlake nobody_;    // as root: how nobody runs dlake
 };
 
-// BUG: the manifest of a lake the user may read but not write fails to open with SQLite's
-// "cannot run 'PRAGMA journal_mode=WAL' in manifest '<lake>/manifest.db': attempt to write a
-// readonly database": it names the file but not the cause (no "Permission denied"), so the user
-// is not told that this is a permission problem (checklist item 18).
+// Regression: a lake the user may read but not write failed with SQLite's "attempt to write a
+// readonly database"; the message must name the manifest and say "Permission denied".
 TEST(PermissionTest, IngestIntoLakeWithoutWritePermissionFailsClearly) {
   TempDir tmp;
   const std::string lake = tmp.Join("lake");
@@ -260,10 +258,7 @@ TEST(DiskFullTest, FileTooLargeWhileCommittingManifestLeavesLakeUnchanged) {
   EXPECT_EQ(ReadDaily(lake).total_rows, 110);
 }
 
-// BUG: a failed ingest leaves behind the day/month/year folders it created (DESIGN.md "On any
-// failure, remove what this operation created"). DatasetWriter::Apply creates each day's folder
-// with Env::CreateDirs before writing the day's file, and on failure removes only files: here the
-// first new day's Parquet file hits the file size limit and its empty folders stay in data/.
+// Regression: a failed ingest left behind the day/month/year folders it created.
 TEST(DiskFullTest, FailedIngestRemovesTheFoldersItCreated) {
   TempDir tmp;
   const std::string lake = tmp.Join("lake");

@@ -25,6 +25,7 @@ nlohmann::json VerifyJson(const VerifyReport& r) {
           {"missing_files", r.missing_files},
           {"orphans", r.orphans},
           {"leftovers", r.leftovers},
+          {"pending_deletes", r.pending_deletes},
           {"removed", r.removed},
           {"datasets", datasets}};
 }
@@ -41,6 +42,10 @@ void PrintReport(const VerifyReport& r) {
   PrintList("Manifest rows whose file is missing", r.missing_files);
   PrintList("Orphan files (not in the manifest)", r.orphans);
   PrintList("Temporary leftovers", r.leftovers);
+  if (!r.pending_deletes.empty()) {
+    std::cout << r.pending_deletes.size()
+              << " replaced files wait until no reader needs them (repair deletes them then)\n";
+  }
   if (r.removed) std::cout << "Removed " << r.removed << " orphans and leftovers\n";
   for (const auto& d : r.datasets) {
     bool clean = d.gaps.empty() && !d.duplicates && !d.out_of_order && d.mismatches.empty();
@@ -66,7 +71,9 @@ void AddVerifyCommand(CLI::App& app, GlobalOptions& global) {
       "verify", "Check checksums, orphans, dead manifest rows, leftovers, gaps, duplicates and "
                 "order; exits 1 when it finds problems");
   flags.Add(*cmd, /*symbol_required=*/false);
-  cmd->add_flag("--repair", repair, "Remove orphan files and temporary leftovers (only those)");
+  cmd->add_flag("--repair", repair,
+                "Remove orphan files, temporary leftovers and replaced files no reader needs "
+                "(nothing else)");
   cmd->add_flag("--no-data-checks", no_data, "Skip gaps, duplicates and order (no row reads)");
   cmd->callback([&global] {
     VerifyRequest request;

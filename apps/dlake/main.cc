@@ -11,9 +11,20 @@
 namespace dlake::cli {
 namespace {
 
+bool IsCommand(CLI::App& app, const std::string& name) {
+  try {
+    app.get_subcommand(name);
+    return true;
+  } catch (const CLI::OptionNotFound&) {
+    return false;
+  }
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"dlake: a local crypto market-data lakehouse", "dlake"};
   app.require_subcommand(1);
+  // Global options work after the subcommand too: `dlake verify --json`.
+  app.fallthrough();
   app.set_version_flag("--version", "dlake 0.1.0");
   GlobalOptions global;
   app.add_option("--lake", global.lake,
@@ -37,6 +48,10 @@ int Run(int argc, char** argv) {
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(spdlog::level::warn);
   try {
+    if (argc > 1 && argv[1][0] != '-' && !IsCommand(app, argv[1])) {
+      throw UsageError(std::string("unknown command '") + argv[1] +
+                       "' (commands: init, ingest, read, list, delete, verify; see --help)");
+    }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);

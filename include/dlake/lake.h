@@ -72,7 +72,7 @@ struct DatasetCheck {
 
 struct VerifyRequest {
   DatasetFilter filter;
-  bool repair = false;      // remove orphans and temporary leftovers
+  bool repair = false;      // remove orphans, temporary leftovers and unneeded pending deletes
   bool check_data = true;   // gaps, duplicates, order (reads every row)
 };
 
@@ -83,6 +83,9 @@ struct VerifyReport {
   std::vector<std::string> missing_files;        // manifest rows whose file is gone
   std::vector<std::string> orphans;              // files under data/ the manifest does not list
   std::vector<std::string> leftovers;            // temporary files of unfinished operations
+  // Replaced files kept while readers may still open them (not a problem; repair deletes
+  // those no reader needs).
+  std::vector<std::string> pending_deletes;
   std::vector<DatasetCheck> datasets;
   int64_t removed = 0;                           // files removed by repair
   // No problem found (after repair, the orphans and leftovers it removed do not count).

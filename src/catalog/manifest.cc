@@ -214,7 +214,8 @@ Result<std::vector<DatasetSummary>> Manifest::Datasets(const DatasetFilter& filt
 }
 
 Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEntry>& add,
-                             const std::vector<int64_t>& remove_ids) {
+                             const std::vector<int64_t>& remove_ids,
+                             const std::vector<std::string>& obsolete_paths) {
   std::lock_guard lock(mu_);
   DLAKE_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
   DLAKE_ASSIGN_OR_RETURN(int64_t dataset_id, DatasetRowId(dataset, /*create=*/true));
@@ -227,12 +228,55 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
   DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
       "INSERT INTO files(dataset_id, path, day, time_from, time_to, rows, bytes, sha256, version, "
       "created_at, source, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  // A content-addressed name can come back (a day rewritten to earlier content): a file that
+  // is live again must not stay pending deletion.
+  DLAKE_ASSIGN_OR_RETURN(auto revive, db_->Prepare("DELETE FROM pending_deletes WHERE path = ?1"));
   for (const FileEntry& f : add) {
+    revive.Bind(1, f.path);
+    DLAKE_RETURN_IF_ERROR(revive.Run());
+    DLAKE_RETURN_IF_ERROR(revive.Reset());
     insert.Bind(1, dataset_id).Bind(2, f.path).Bind(3, f.day).Bind(4, f.time_from);
     insert.Bind(5, f.time_to).Bind(6, f.rows).Bind(7, f.bytes).Bind(8, f.sha256);
     insert.Bind(9, f.version).Bind(10, f.created_at).Bind(11, f.source).Bind(12, f.metadata);
     DLAKE_RETURN_IF_ERROR(insert.Run().WithContext("recording '" + f.path + "'"));
     DLAKE_RETURN_IF_ERROR(insert.Reset());
+  }
+  DLAKE_ASSIGN_OR_RETURN(auto pending, db_->Prepare(
+      "INSERT OR REPLACE INTO pending_deletes(path, dataset_id, since) VALUES (?1, ?2, ?3)"));
+  const int64_t now = NowMs();
+  for (const auto& path : obsolete_paths) {
+    pending.Bind(1, path).Bind(2, dataset_id).Bind(3, now);
+    DLAKE_RETURN_IF_ERROR(pending.Run());
+    DLAKE_RETURN_IF_ERROR(pending.Reset());
+  }
+  return txn.Commit();
+}
+
+Result<std::vector<std::string>> Manifest::PendingDeletes(const DatasetFilter& filter) {
+  std::lock_guard lock(mu_);
+  FilterSql where = BuildFilter(filter);
+  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT p.path FROM pending_deletes p JOIN datasets d ON d.id = p.dataset_id WHERE 1=1" +
+      where.where + " ORDER BY p.path"));
+  for (size_t i = 0; i < where.values.size(); ++i) stmt.Bind(static_cast<int>(i + 1), where.values[i]);
+  std::vector<std::string> out;
+  while (true) {
+    DLAKE_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(stmt.ColumnText(0));
+  }
+  return out;
+}
+
+Status Manifest::ClearPendingDeletes(const std::vector<std::string>& paths) {
+  if (paths.empty()) return Status::Ok();
+  std::lock_guard lock(mu_);
+  DLAKE_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
+  DLAKE_ASSIGN_OR_RETURN(auto remove, db_->Prepare("DELETE FROM pending_deletes WHERE path = ?1"));
+  for (const auto& path : paths) {
+    remove.Bind(1, path);
+    DLAKE_RETURN_IF_ERROR(remove.Run());
+    DLAKE_RETURN_IF_ERROR(remove.Reset());
   }
   return txn.Commit();
 }

@@ -49,11 +49,20 @@ TEST(ManifestTest, MigratesAnOldManifestAndKeepsItsRows) {
     auto m = Manifest::Open(path, v1);
     ASSERT_THAT(m.status(), IsOk());
     EXPECT_EQ(*(*m)->SchemaVersion(), 1);
-    DLAKE_ASSERT_OK((*m)->CommitFiles(Btc(), {Entry(19723)}, {}));
+  }
+  {
+    // Rows as a version-1 dlake wrote them.
+    auto db = sqlite::Database::Open(path, false);
+    ASSERT_THAT(db.status(), IsOk());
+    DLAKE_ASSERT_OK((*db)->Execute(
+        "INSERT INTO datasets VALUES (1, 'BINANCE', 'FUTURES', 'BTCUSDT', 'raw', '1m', 1);"
+        "INSERT INTO files(dataset_id, path, day, time_from, time_to, rows, bytes, sha256, "
+        "created_at) VALUES (1, 'data/x.parquet', 19723, 1704067200000, 1704153540000, 1440, "
+        "100, '00', 1);"));
   }
   auto m = Manifest::Open(path);
   ASSERT_THAT(m.status(), IsOk());
-  EXPECT_EQ(*(*m)->SchemaVersion(), 2);
+  EXPECT_EQ(*(*m)->SchemaVersion(), Manifest::kLatestVersion);
   auto files = (*m)->Files(DatasetFilter{});
   ASSERT_THAT(files.status(), IsOk());
   ASSERT_EQ(files->size(), 1u);

@@ -55,6 +55,16 @@ CREATE TABLE known_gaps (
 );
 CREATE INDEX known_gaps_by_dataset ON known_gaps (dataset_id, time_from);
 )sql",
+      // 2 -> 3: files replaced or removed by a committed operation, deleted once no reader
+      // may still open them.
+      R"sql(
+CREATE TABLE pending_deletes (
+  path       TEXT PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+  since      INTEGER NOT NULL
+);
+CREATE INDEX pending_deletes_by_dataset ON pending_deletes (dataset_id);
+)sql",
   };
   return migrations;
 }

@@ -1,5 +1,10 @@
 #include "catalog/sqlite.h"
 
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstring>
+
 namespace dlake::sqlite {
 namespace {
 // Writers hold the catalog only for the short manifest transaction, so a long wait means a
@@ -20,9 +25,24 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
     return IoError("cannot open manifest '", path, "': ", message);
   }
   auto out = std::unique_ptr<Database>(new Database(db, path));
+  // SQLite silently opens a file it may not write read-only; WAL mode then fails with an
+  // unhelpful message. Say what is wrong instead.
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    int err = ::access(path.c_str(), W_OK) != 0 ? errno : EACCES;
+    return IoError("cannot write manifest '", path, "': ", std::strerror(err),
+                   " (this user may read the lake but not change it)");
+  }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db, 1);
-  DLAKE_RETURN_IF_ERROR(out->Execute("PRAGMA journal_mode=WAL"));
+  // Switching to WAL needs an exclusive lock, and SQLite does not wait for it (no busy
+  // handler on that path), so a concurrent opener retries here.
+  Status wal;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    wal = out->Execute("PRAGMA journal_mode=WAL");
+    if (wal.code() != StatusCode::kAborted) break;
+    ::usleep(10000);
+  }
+  DLAKE_RETURN_IF_ERROR(wal);
   DLAKE_RETURN_IF_ERROR(out->Execute("PRAGMA synchronous=NORMAL"));
   DLAKE_RETURN_IF_ERROR(out->Execute("PRAGMA foreign_keys=ON"));
   return out;

@@ -43,18 +43,40 @@ Result<FileDigest> Sha256File(const std::string& path) {
   return digest;
 }
 
-Result<FileLock> FileLock::Acquire(const std::string& path) {
+namespace {
+
+// Opens (creating) the lock file and applies flock `operation`. Returns -1 with errno EWOULDBLOCK
+// when a non-blocking request conflicts.
+Result<int> LockFile(const std::string& path, int operation) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return IoErrorFromErrno("cannot open lock file", path, errno);
-  while (::flock(fd, LOCK_EX) != 0) {
+  while (::flock(fd, operation) != 0) {
     if (errno == EINTR) continue;
     int err = errno;
     ::close(fd);
+    if (err == EWOULDBLOCK) return -1;
     return IoErrorFromErrno("cannot lock", path, err);
   }
+  return fd;
+}
+
+int FlockOperation(FileLock::Mode mode) {
+  return mode == FileLock::Mode::kExclusive ? LOCK_EX : LOCK_SH;
+}
+
+}  // namespace
+
+Result<FileLock> FileLock::Acquire(const std::string& path, Mode mode) {
+  DLAKE_ASSIGN_OR_RETURN(int fd, LockFile(path, FlockOperation(mode)));
   return FileLock(fd);
+}
+
+Result<std::optional<FileLock>> FileLock::TryAcquire(const std::string& path, Mode mode) {
+  DLAKE_ASSIGN_OR_RETURN(int fd, LockFile(path, FlockOperation(mode) | LOCK_NB));
+  if (fd < 0) return std::optional<FileLock>();
+  return std::optional<FileLock>(FileLock(fd));
 }
 
 FileLock::~FileLock() {

@@ -2,6 +2,7 @@
 // Small file helpers used across modules: checksums, advisory locks, path joins.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,12 +18,15 @@ struct FileDigest {
 // Streams the file through SHA-256 (bounded memory).
 Result<FileDigest> Sha256File(const std::string& path);
 
-// An exclusive advisory lock (flock) on a lock file, held until destruction. Serialises writers
-// across processes and across threads of one process (each lock opens its own descriptor).
+// An advisory lock (flock) on a lock file, held until destruction. Works across processes and
+// across threads of one process (each lock opens its own descriptor).
 class FileLock {
  public:
+  enum class Mode { kExclusive, kShared };
   // Blocks until the lock is granted. Creates the lock file and its folder if needed.
-  static Result<FileLock> Acquire(const std::string& path);
+  static Result<FileLock> Acquire(const std::string& path, Mode mode = Mode::kExclusive);
+  // Like Acquire but gives up at once: nullopt if another holder conflicts.
+  static Result<std::optional<FileLock>> TryAcquire(const std::string& path, Mode mode);
   ~FileLock();
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   FileLock& operator=(FileLock&&) = delete;

@@ -70,6 +70,11 @@ class DataChunk {
     return static_cast<T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, column)));
   }
   bool IsValid(size_t column, size_t row) const;
+  // The column's validity bitmap (bit r of word r/64 set = row r is valid), or nullptr when
+  // every row is valid.
+  const uint64_t* Validity(size_t column) const {
+    return duckdb_vector_get_validity(duckdb_data_chunk_get_vector(chunk_, column));
+  }
   void SetNull(size_t column, size_t row);
   std::string_view GetString(size_t column, size_t row) const;
   void SetString(size_t column, size_t row, std::string_view value);

@@ -175,7 +175,8 @@ Result<RecordBatch> Lake::Read(const ReadRequest& request) {
 
 Status Lake::Scan(const ReadRequest& request, size_t batch_rows,
                   const std::function<Status(const RecordBatch&)>& sink) {
-  return storage::Reader(impl_->ctx).Scan(request, batch_rows, sink);
+  return storage::Reader(impl_->ctx).Scan(request, batch_rows,
+                                          [&](RecordBatch& batch) { return sink(batch); });
 }
 
 Result<int64_t> Lake::Export(const ReadRequest& request, ExportFormat format,

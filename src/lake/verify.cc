@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -10,6 +11,7 @@
 #include "dlake/common/time.h"
 #include "lake/lake_impl.h"
 #include "storage/dataset_keys.h"
+#include "storage/dataset_locks.h"
 #include "storage/partition.h"
 
 namespace dlake {
@@ -184,13 +186,66 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
   return Status::Ok();
 }
 
-void Repair(const StorageContext& ctx, VerifyReport& report) {
+// The dataset a lake-relative data path belongs to, if it lies inside a dataset folder.
+std::optional<DatasetId> DatasetOfPath(const std::string& rel) {
+  std::vector<std::string> parts;
+  for (const auto& p : fs::path(rel)) parts.push_back(p.string());
+  if (parts.size() < 7 || parts[0] != storage::kDataDir) return std::nullopt;
+  auto id = DatasetId::Make(parts[1], parts[2], parts[3], parts[4], parts[5]);
+  if (!id.ok() || id->Path() != parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4] +
+                                    "/" + parts[5]) {
+    return std::nullopt;
+  }
+  return *id;
+}
+
+Result<std::unordered_set<std::string>> ListedPaths(const StorageContext& ctx,
+                                                    const DatasetFilter& filter) {
+  std::unordered_set<std::string> listed;
+  DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(filter));
+  for (const auto& f : files) listed.insert(f.path);
+  DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(filter));
+  listed.insert(pending.begin(), pending.end());
+  return listed;
+}
+
+// Removes leftovers, and orphans that still are orphans while their dataset's write lock is
+// held: a writer renames its new files into place before its manifest commit, so without the
+// lock a file seen as an orphan may be about to be committed. Then deletes pending deletes no
+// reader needs any more.
+Status Repair(const StorageContext& ctx, const DatasetFilter& filter, VerifyReport& report) {
   auto remove = [&](const std::string& rel) {
     std::error_code ec;
     if (fs::remove_all(ctx.Abs(rel), ec) > 0 && !ec) ++report.removed;
   };
-  for (const auto& rel : report.orphans) remove(rel);
-  for (const auto& rel : report.leftovers) remove(rel);
+  for (const auto& rel : report.leftovers) remove(rel);  // their processes are gone
+
+  std::map<std::string, std::pair<DatasetId, std::vector<std::string>>> by_dataset;
+  for (const auto& rel : report.orphans) {
+    std::optional<DatasetId> id = DatasetOfPath(rel);
+    if (!id) {
+      remove(rel);  // outside any dataset folder: no writer puts files there
+      continue;
+    }
+    auto& entry = by_dataset[id->Path()];
+    entry.first = *id;
+    entry.second.push_back(rel);
+  }
+  DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(filter));
+  for (const auto& rel : pending) {
+    if (std::optional<DatasetId> id = DatasetOfPath(rel)) by_dataset[id->Path()].first = *id;
+  }
+  for (auto& [name, entry] : by_dataset) {
+    const DatasetId& id = entry.first;
+    DLAKE_ASSIGN_OR_RETURN(FileLock lock, storage::LockForWriting(ctx, id));
+    DatasetFilter only{id.exchange, id.market, id.symbol, id.type, id.period};
+    DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, only));
+    for (const auto& rel : entry.second) {
+      if (!listed.count(rel)) remove(rel);
+    }
+    DLAKE_RETURN_IF_ERROR(storage::CollectGarbage(ctx, id));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -207,35 +262,45 @@ bool VerifyReport::ok() const {
 Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) {
   const StorageContext& ctx = impl.ctx;
   VerifyReport report;
-  DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(request.filter));
-  CheckFiles(ctx, files, report);
-
-  DLAKE_ASSIGN_OR_RETURN(auto all_files, ctx.manifest->Files(DatasetFilter{}));
-  std::unordered_set<std::string> listed;
-  for (const auto& f : all_files) listed.insert(f.path);
-  FindStrays(ctx, request.filter, listed, report);
-
-  if (request.check_data) {
-    std::set<std::string> unreadable(report.missing_files.begin(), report.missing_files.end());
-    for (const auto& m : report.checksum_mismatches) unreadable.insert(m.substr(0, m.find(':')));
-    DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl.duck));
-    size_t i = 0;
-    while (i < files.size()) {
-      DatasetCheck check;
-      check.dataset = files[i].dataset;
-      std::vector<FileEntry> readable;
-      for (; i < files.size() && files[i].dataset == check.dataset; ++i) {
-        ++check.files;
-        check.rows += files[i].rows;
-        if (!unreadable.count(files[i].path)) readable.push_back(files[i]);
-      }
-      if (!readable.empty()) {
-        DLAKE_RETURN_IF_ERROR(CheckDataset(ctx, *conn, check.dataset, readable, check));
-      }
-      report.datasets.push_back(std::move(check));
+  DLAKE_ASSIGN_OR_RETURN(auto datasets, ctx.manifest->Datasets(request.filter));
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl.duck));
+  for (const auto& summary : datasets) {
+    // Under the read lock, the files listed now stay on disk until the checks are done.
+    DLAKE_ASSIGN_OR_RETURN(auto read_lock, storage::LockForReading(ctx, summary.id));
+    const DatasetId& id = summary.id;
+    DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(
+                                           DatasetFilter{id.exchange, id.market, id.symbol,
+                                                         id.type, id.period}));
+    if (files.empty()) continue;
+    const size_t missing_before = report.missing_files.size();
+    const size_t bad_before = report.checksum_mismatches.size();
+    CheckFiles(ctx, files, report);
+    DatasetCheck check;
+    check.dataset = id;
+    std::set<std::string> unreadable(report.missing_files.begin() + missing_before,
+                                     report.missing_files.end());
+    for (size_t i = bad_before; i < report.checksum_mismatches.size(); ++i) {
+      const std::string& m = report.checksum_mismatches[i];
+      unreadable.insert(m.substr(0, m.find(':')));
     }
+    std::vector<FileEntry> readable;
+    for (const auto& f : files) {
+      ++check.files;
+      check.rows += f.rows;
+      if (!unreadable.count(f.path)) readable.push_back(f);
+    }
+    if (request.check_data && !readable.empty()) {
+      DLAKE_RETURN_IF_ERROR(CheckDataset(ctx, *conn, id, readable, check));
+    }
+    report.datasets.push_back(std::move(check));
   }
-  if (request.repair) Repair(ctx, report);
+  DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, DatasetFilter{}));
+  FindStrays(ctx, request.filter, listed, report);
+  DLAKE_ASSIGN_OR_RETURN(report.pending_deletes, ctx.manifest->PendingDeletes(request.filter));
+  if (request.repair) {
+    DLAKE_RETURN_IF_ERROR(Repair(ctx, request.filter, report));
+    DLAKE_ASSIGN_OR_RETURN(report.pending_deletes, ctx.manifest->PendingDeletes(request.filter));
+  }
   return report;
 }
 

@@ -9,6 +9,7 @@
 #include "dlake/common/time.h"
 #include "duck/duck.h"
 #include "storage/dataset_keys.h"
+#include "storage/dataset_locks.h"
 #include "storage/partition.h"
 
 namespace dlake::storage {
@@ -31,9 +32,21 @@ std::string ParentOf(const std::string& path) {
   return std::filesystem::path(path).parent_path().string();
 }
 
-// Removes the files an unfinished operation created; the first error wins, the rest are tried.
+// Removes the files an unfinished operation created; errors are ignored (leftovers are
+// invisible to readers and verify --repair removes them).
 void RemoveAll(Env* env, const std::vector<std::string>& paths) {
   for (const auto& p : paths) (void)env->RemoveFile(p);
+}
+
+// Appends the folders from `top` (exclusive) down to `dir` that do not exist yet, parents first.
+void MissingDirs(const std::string& dir, const std::string& top, std::vector<std::string>& out) {
+  std::vector<std::string> missing;
+  std::error_code ec;
+  for (std::filesystem::path p = dir; p.string().size() > top.size(); p = p.parent_path()) {
+    if (std::filesystem::exists(p, ec)) break;
+    missing.push_back(p.string());
+  }
+  out.insert(out.end(), missing.rbegin(), missing.rend());
 }
 
 }  // namespace
@@ -50,7 +63,7 @@ namespace {
 Result<std::optional<FileLock>> LockDataset(const StorageContext& ctx, const DatasetId& dataset,
                                             bool dry_run) {
   if (dry_run) return std::optional<FileLock>();
-  DLAKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(ctx.Abs(DatasetLockPath(dataset))));
+  DLAKE_ASSIGN_OR_RETURN(FileLock lock, LockForWriting(ctx, dataset));
   return std::optional<FileLock>(std::move(lock));
 }
 }  // namespace
@@ -153,9 +166,13 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
     return report;
   }
 
-  std::vector<std::string> created;  // absolute paths to remove if the operation fails
+  std::vector<std::string> created;       // absolute paths to remove if the operation fails
+  std::vector<std::string> created_dirs;  // folders this operation made, parents first
   auto fail = [&](Status status) {
     RemoveAll(ctx_.env, created);
+    for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) {
+      (void)ctx_.env->RemoveEmptyDir(*it);
+    }
     return status;
   };
   struct Pending {
@@ -165,7 +182,7 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
   std::vector<Pending> renames;
   std::vector<FileEntry> adds;
   std::vector<int64_t> removes;
-  std::vector<std::string> obsolete;  // stored files to delete once the manifest commits
+  std::vector<std::string> obsolete;  // stored files (relative) no longer listed after the commit
   const int64_t now = ctx_.env->NowMs();
 
   for (const auto& plan : plans) {
@@ -176,6 +193,7 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
     std::optional<FileStats> stats;
     std::string tmp;
     if (!plan.select_sql.empty()) {
+      MissingDirs(dir, ctx_.Abs(kDataDir), created_dirs);
       if (Status s = ctx_.env->CreateDirs(dir); !s.ok()) return fail(s);
       tmp = dir + "/" + TempFileName("day.parquet");
       created.push_back(tmp);
@@ -197,7 +215,7 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
       if (!tmp.empty()) (void)ctx_.env->RemoveFile(tmp);
       if (!plan.old) continue;
       removes.push_back(plan.old->id);
-      obsolete.push_back(ctx_.Abs(plan.old->path));
+      obsolete.push_back(plan.old->path);
       report.days.push_back(change);
       continue;
     }
@@ -228,7 +246,7 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
     change.bytes_after = entry.bytes;
     if (plan.old) {
       removes.push_back(plan.old->id);
-      if (plan.old->path != entry.path) obsolete.push_back(ctx_.Abs(plan.old->path));
+      if (plan.old->path != entry.path) obsolete.push_back(plan.old->path);
     }
     renames.push_back({tmp, ctx_.Abs(entry.path)});
     adds.push_back(std::move(entry));
@@ -249,19 +267,12 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
     if (Status s = ctx_.env->SyncDir(d); !s.ok()) return fail(s);
   }
   if (!adds.empty() || !removes.empty()) {
-    if (Status s = ctx_.manifest->CommitFiles(dataset, adds, removes); !s.ok()) return fail(s);
+    Status committed = ctx_.manifest->CommitFiles(dataset, adds, removes, obsolete);
+    if (!committed.ok()) return fail(committed);
   }
-
-  // Committed. Old files are now orphans; failing to delete them loses nothing (verify --repair
-  // removes them), so errors here are ignored.
-  for (const auto& path : obsolete) {
-    (void)ctx_.env->RemoveFile(path);
-    // Prune the day/month/year folders the removal emptied, up to the dataset folder.
-    std::filesystem::path dir = std::filesystem::path(path).parent_path();
-    for (int level = 0; level < 3; ++level, dir = dir.parent_path()) {
-      (void)ctx_.env->RemoveEmptyDir(dir.string());
-    }
-  }
+  // Committed. The replaced files are recorded as pending deletes; they go now unless a reader
+  // may still be reading them. Failing here loses nothing, so the status is not reported.
+  (void)CollectGarbage(ctx_, dataset);
   return report;
 }
 

@@ -1,15 +1,10 @@
 #include "storage/reader.h"
 
-#include <unistd.h>
-
 #include "duck/duck.h"
+#include "storage/dataset_locks.h"
 
 namespace dlake::storage {
 namespace {
-
-// A concurrent writer may replace a day file between our manifest query and DuckDB opening it;
-// the manifest then already lists the new file, so reading again succeeds.
-constexpr int kMaxAttempts = 5;
 
 Result<ColumnType> ToColumnType(duck::Type type, const std::string& name) {
   switch (type) {
@@ -22,11 +17,22 @@ Result<ColumnType> ToColumnType(duck::Type type, const std::string& name) {
   return Internal("column '", name, "' has a type the reader does not support");
 }
 
+void AppendValidity(const duck::DataChunk& chunk, size_t column, size_t rows,
+                    std::vector<uint8_t>& valid) {
+  const uint64_t* mask = chunk.Validity(column);
+  const size_t base = valid.size();
+  valid.resize(base + rows, 1);
+  if (mask == nullptr) return;  // no NULLs in this vector
+  for (size_t r = 0; r < rows; ++r) {
+    valid[base + r] = static_cast<uint8_t>((mask[r / 64] >> (r % 64)) & 1);
+  }
+}
+
 void AppendChunk(const duck::DataChunk& chunk, RecordBatch& batch) {
   const size_t rows = chunk.size();
   for (size_t c = 0; c < batch.columns.size(); ++c) {
     Column& col = batch.columns[c];
-    for (size_t r = 0; r < rows; ++r) col.valid.push_back(chunk.IsValid(c, r) ? 1 : 0);
+    AppendValidity(chunk, c, rows, col.valid);
     switch (col.type) {
       case ColumnType::kInt64: {
         const int64_t* data = chunk.Data<int64_t>(c);
@@ -43,11 +49,13 @@ void AppendChunk(const duck::DataChunk& chunk, RecordBatch& batch) {
         for (size_t r = 0; r < rows; ++r) col.bools.push_back(data[r] ? 1 : 0);
         break;
       }
-      case ColumnType::kString:
+      case ColumnType::kString: {
+        const size_t base = col.valid.size() - rows;
         for (size_t r = 0; r < rows; ++r) {
-          col.strings.emplace_back(chunk.IsValid(c, r) ? chunk.GetString(c, r) : "");
+          col.strings.emplace_back(col.valid[base + r] ? chunk.GetString(c, r) : "");
         }
         break;
+      }
     }
   }
   batch.num_rows += rows;
@@ -57,13 +65,6 @@ RecordBatch EmptyLike(const RecordBatch& schema) {
   RecordBatch out;
   for (const auto& c : schema.columns) out.columns.push_back(Column{c.name, c.type, {}, {}, {}, {}, {}});
   return out;
-}
-
-bool AnyMissing(const StorageContext& ctx, const std::vector<FileEntry>& files) {
-  for (const auto& f : files) {
-    if (::access(ctx.Abs(f.path).c_str(), F_OK) != 0) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -95,36 +96,26 @@ Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   return query;
 }
 
-Status Reader::ScanOnce(const ReadRequest& request, size_t batch_rows, const BatchSink& sink,
-                        bool* files_vanished) {
-  *files_vanished = false;
+Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSink& sink) {
+  if (request.end <= request.start) return Status::Ok();
+  // Held until the last row is read: writers then keep the files this read may still open.
+  DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
   DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
   if (query.sql.empty()) return Status::Ok();
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
-  const std::string purpose = "reading " + request.dataset.Path();
-  // DuckDB opens the files while binding (prepare) or executing; either fails if a concurrent
-  // writer has just replaced one of them.
-  auto stmt = conn->Prepare(query.sql, purpose);
-  if (!stmt.ok()) {
-    *files_vanished = AnyMissing(ctx_, query.files);
-    return stmt.status();
-  }
-  DLAKE_RETURN_IF_ERROR(stmt->Bind(1, request.start));
-  DLAKE_RETURN_IF_ERROR(stmt->Bind(2, request.end));
-  auto result = stmt->ExecuteStreaming();
-  if (!result.ok()) {
-    *files_vanished = AnyMissing(ctx_, query.files);
-    return result.status();
-  }
+  DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(query.sql, "reading " + request.dataset.Path()));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
+  DLAKE_ASSIGN_OR_RETURN(auto result, stmt.ExecuteStreaming());
   RecordBatch schema;
-  for (size_t c = 0; c < result->ColumnCount(); ++c) {
-    std::string name = result->ColumnName(c);
-    DLAKE_ASSIGN_OR_RETURN(ColumnType type, ToColumnType(result->ColumnType(c), name));
+  for (size_t c = 0; c < result.ColumnCount(); ++c) {
+    std::string name = result.ColumnName(c);
+    DLAKE_ASSIGN_OR_RETURN(ColumnType type, ToColumnType(result.ColumnType(c), name));
     schema.columns.push_back(Column{name, type, {}, {}, {}, {}, {}});
   }
   RecordBatch batch = EmptyLike(schema);
   while (true) {
-    DLAKE_ASSIGN_OR_RETURN(duck::DataChunk chunk, result->NextChunk());
+    DLAKE_ASSIGN_OR_RETURN(duck::DataChunk chunk, result.NextChunk());
     if (!chunk) break;
     AppendChunk(chunk, batch);
     if (batch.num_rows >= batch_rows) {
@@ -136,21 +127,11 @@ Status Reader::ScanOnce(const ReadRequest& request, size_t batch_rows, const Bat
   return Status::Ok();
 }
 
-Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSink& sink) {
-  if (request.end <= request.start) return Status::Ok();
-  Status status;
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    bool vanished = false;
-    status = ScanOnce(request, batch_rows, sink, &vanished);
-    if (status.ok() || !vanished) return status;
-  }
-  return status;
-}
-
 Result<RecordBatch> Reader::Read(const ReadRequest& request) {
   RecordBatch all;
-  DLAKE_RETURN_IF_ERROR(Scan(request, 1 << 16, [&](const RecordBatch& batch) {
-    all.Append(batch);
+  // One batch for everything: the sink runs once and takes the batch without a copy.
+  DLAKE_RETURN_IF_ERROR(Scan(request, SIZE_MAX, [&](RecordBatch& batch) {
+    all = std::move(batch);
     return Status::Ok();
   }));
   return all;
@@ -158,29 +139,20 @@ Result<RecordBatch> Reader::Read(const ReadRequest& request) {
 
 Result<int64_t> Reader::Export(const ReadRequest& request, ExportFormat format,
                                const std::string& path) {
-  Status status;
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
-    std::string sql = query.sql.empty() ? "SELECT NULL::BIGINT AS ts WHERE $1 < $2 AND false"
-                                        : query.sql;
-    DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
-    const char* options = format == ExportFormat::kParquet ? "(FORMAT parquet)"
-                                                           : "(FORMAT csv, HEADER true)";
-    auto stmt = conn->Prepare("COPY (" + sql + ") TO " + duck::QuoteLiteral(path) + " " + options,
-                              "exporting to '" + path + "'");
-    if (!stmt.ok()) {
-      status = stmt.status();
-      if (!AnyMissing(ctx_, query.files)) return status;
-      continue;
-    }
-    DLAKE_RETURN_IF_ERROR(stmt->Bind(1, request.start));
-    DLAKE_RETURN_IF_ERROR(stmt->Bind(2, request.end));
-    auto result = stmt->Execute();
-    if (result.ok()) return result->GetInt64(0, 0);
-    status = result.status();
-    if (!AnyMissing(ctx_, query.files)) return status;
-  }
-  return status;
+  DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
+  DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
+  std::string sql = query.sql.empty() ? "SELECT NULL::BIGINT AS ts WHERE $1 < $2 AND false"
+                                      : query.sql;
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
+  const char* options = format == ExportFormat::kParquet ? "(FORMAT parquet)"
+                                                         : "(FORMAT csv, HEADER true)";
+  DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare("COPY (" + sql + ") TO " +
+                                                      duck::QuoteLiteral(path) + " " + options,
+                                                  "exporting to '" + path + "'"));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
+  DLAKE_ASSIGN_OR_RETURN(auto result, stmt.Execute());
+  return result.GetInt64(0, 0);
 }
 
 }  // namespace dlake::storage

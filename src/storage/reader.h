@@ -1,7 +1,8 @@
 #pragma once
 // Reads a dataset slice: manifest -> files overlapping [start, end) -> DuckDB read_parquet over
 // exactly those files (union_by_name, so files with different column sets read together) with
-// the time filter and the column list pushed down.
+// the time filter and the column list pushed down. A read holds the dataset's shared read lock
+// (storage/dataset_locks.h), so concurrent writers never delete a file it may still open.
 
 #include <functional>
 
@@ -12,7 +13,8 @@
 
 namespace dlake::storage {
 
-using BatchSink = std::function<Status(const RecordBatch&)>;
+// Receives each batch; it may move the batch's contents away.
+using BatchSink = std::function<Status(RecordBatch&)>;
 
 class Reader {
  public:
@@ -26,8 +28,6 @@ class Reader {
   Result<int64_t> Export(const ReadRequest& request, ExportFormat format, const std::string& path);
 
  private:
-  Status ScanOnce(const ReadRequest& request, size_t batch_rows, const BatchSink& sink,
-                  bool* files_vanished);
   struct Query {
     std::string sql;               // empty when no file overlaps the range
     std::vector<FileEntry> files;  // the files the query reads

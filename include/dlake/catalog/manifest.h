@@ -64,7 +64,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 2;
+  static constexpr int kLatestVersion = 3;
 
   struct OpenOptions {
     bool create = false;               // create the file if missing
@@ -92,9 +92,16 @@ class Manifest {
   Result<std::vector<DatasetSummary>> Datasets(const DatasetFilter& filter);
 
   // Replaces files of one dataset in one transaction: removes the rows `remove_ids`, inserts
-  // `add` (their ids are ignored). Registers the dataset on first use.
+  // `add` (their ids are ignored), and records `obsolete_paths` (files no longer listed) as
+  // pending deletes. Registers the dataset on first use.
   Status CommitFiles(const DatasetId& dataset, const std::vector<FileEntry>& add,
-                     const std::vector<int64_t>& remove_ids);
+                     const std::vector<int64_t>& remove_ids,
+                     const std::vector<std::string>& obsolete_paths = {});
+
+  // Files that committed operations replaced or removed and that are not yet deleted, because
+  // a reader may still have been reading them. Paths relative to the lake.
+  Result<std::vector<std::string>> PendingDeletes(const DatasetFilter& filter);
+  Status ClearPendingDeletes(const std::vector<std::string>& paths);
 
   Status AddKnownGap(const KnownGap& gap);
   Result<std::vector<KnownGap>> KnownGaps(const DatasetId& dataset);
