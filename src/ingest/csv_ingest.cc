@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 
 #include "duck/duck.h"
@@ -59,11 +60,12 @@ std::string DescribeSource(const std::vector<std::string>& files) {
 
 // Rows whose dedup key repeats within the staged input. GROUP BY, unlike count(DISTINCT),
 // spills to disk, so this stays within the memory limit for inputs of any size.
-Result<int64_t> CountDuplicates(duck::Connection& conn, const DatasetId& dataset) {
+Result<int64_t> CountDuplicates(duck::Connection& conn, const std::string& table,
+                                const DatasetId& dataset) {
   const std::string key = storage::JoinIdentifiers(storage::KeysFor(dataset).dedup);
   DLAKE_ASSIGN_OR_RETURN(auto q, conn.Query(
       "SELECT coalesce(sum(n - 1), 0)::BIGINT FROM (SELECT count(*) AS n FROM " +
-          duck::QuoteIdentifier(kStagingTable) + " GROUP BY " + key + " HAVING count(*) > 1)",
+          duck::QuoteIdentifier(table) + " GROUP BY " + key + " HAVING count(*) > 1)",
       "counting duplicate rows"));
   return q.GetInt64(0, 0);
 }
@@ -98,7 +100,17 @@ Result<IngestReport> CsvIngester::Run(const IngestRequest& request) {
   DLAKE_ASSIGN_OR_RETURN(report.files, ExpandSources(request.sources));
 
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
-  RowStager stager(*conn, request.dataset, request.on_bad_rows, ctx_.env->NowMs());
+  // Unique per operation: several ingests may share the process's database.
+  static std::atomic<uint64_t> counter{0};
+  const std::string table = "dlake_staging_" + std::to_string(counter++);
+  const std::string sorted_table = table + "_sorted";
+  struct DropTables {
+    duck::Connection& conn;
+    std::string sql;
+    ~DropTables() { (void)conn.Execute(sql, "dropping staging tables"); }
+  } drop{*conn, "DROP TABLE IF EXISTS " + table + "; DROP TABLE IF EXISTS " + sorted_table};
+
+  RowStager stager(*conn, table, request.dataset, request.on_bad_rows, ctx_.env->NowMs());
   for (const auto& file : report.files) {
     DLAKE_RETURN_IF_ERROR(stager.StageFile(file, report));
   }
@@ -108,18 +120,17 @@ Result<IngestReport> CsvIngester::Run(const IngestRequest& request) {
   report.time_from = stager.time_from();
   report.time_to = stager.time_to();
   if (stager.keys_may_repeat()) {
-    DLAKE_ASSIGN_OR_RETURN(report.duplicates, CountDuplicates(*conn, request.dataset));
+    DLAKE_ASSIGN_OR_RETURN(report.duplicates, CountDuplicates(*conn, table, request.dataset));
   }
 
-  storage::Staging staging{kStagingTable, stager.sorted(), report.duplicates > 0};
+  storage::Staging staging{table, stager.sorted(), report.duplicates > 0};
   if (!staging.sorted) {
     // Day slices are cut from the staging table by ts; sorted storage lets DuckDB's zone maps
     // skip everything outside each day instead of scanning the whole input per day.
-    DLAKE_RETURN_IF_ERROR(conn->Execute(
-        "CREATE TEMP TABLE dlake_staging_sorted AS SELECT * FROM dlake_staging ORDER BY ts, _seq;"
-        "DROP TABLE dlake_staging",
-        "sorting staged rows"));
-    staging.table = "dlake_staging_sorted";
+    DLAKE_RETURN_IF_ERROR(conn->Execute("CREATE TABLE " + sorted_table + " AS SELECT * FROM " +
+                                            table + " ORDER BY ts, _seq; DROP TABLE " + table,
+                                        "sorting staged rows"));
+    staging.table = sorted_table;
     staging.sorted = true;
   }
   storage::WriteOptions options;

@@ -50,9 +50,13 @@ struct RowStager::Value {
   std::string_view s;
 };
 
-RowStager::RowStager(duck::Connection& conn, const DatasetId& dataset, BadRowPolicy policy,
-                     int64_t now_ms)
-    : conn_(conn), dataset_(dataset), policy_(policy), max_ts_(now_ms + kMsPerDay) {
+RowStager::RowStager(duck::Connection& conn, std::string table, const DatasetId& dataset,
+                     BadRowPolicy policy, int64_t now_ms)
+    : conn_(conn),
+      table_(std::move(table)),
+      dataset_(dataset),
+      policy_(policy),
+      max_ts_(now_ms + kMsPerDay) {
   auto period = ParsePeriod(dataset.period);
   // Alignment is checked for candle periods that divide days evenly; weeks, months, ticks
   // and funding events have their own anchors.
@@ -69,9 +73,11 @@ std::vector<std::string> RowStager::ColumnNames() const {
 }
 
 Status RowStager::ReconcileSchema(CsvLayout& layout, std::vector<int>& staging_index) {
-  const std::string table = duck::QuoteIdentifier(kStagingTable);
+  const std::string table = duck::QuoteIdentifier(table_);
   if (columns_.empty()) {
-    std::string ddl = "CREATE TEMP TABLE " + table + " (";
+    // A regular table of the in-memory database, not a TEMP one: the writer's worker
+    // connections read it in parallel.
+    std::string ddl = "CREATE TABLE " + table + " (";
     for (const auto& c : layout.columns) {
       ddl += duck::QuoteIdentifier(c.name) + " " + std::string(duck::TypeSqlName(StorageType(c.kind))) + ", ";
     }
@@ -135,7 +141,7 @@ class RowStager::FileStager {
     for (const auto& c : owner_.columns_) types.push_back(StorageType(c.kind));
     types.push_back(duck::Type::kBigInt);  // _seq
     chunk_ = duck::DataChunk::Make(types);
-    DLAKE_ASSIGN_OR_RETURN(appender_, duck::Appender::Open(owner_.conn_, kStagingTable));
+    DLAKE_ASSIGN_OR_RETURN(appender_, duck::Appender::Open(owner_.conn_, owner_.table_));
     return Status::Ok();
   }
 

@@ -15,13 +15,13 @@
 
 namespace dlake::ingest {
 
-inline constexpr const char* kStagingTable = "dlake_staging";
-
 // Owns the staging table's schema across files (adding and widening columns as files bring
 // them) and the running counters of the ingest.
 class RowStager {
  public:
-  RowStager(duck::Connection& conn, const DatasetId& dataset, BadRowPolicy policy, int64_t now_ms);
+  // Stages into the table `table` (created on the first file) of `conn`'s database.
+  RowStager(duck::Connection& conn, std::string table, const DatasetId& dataset,
+            BadRowPolicy policy, int64_t now_ms);
 
   // Streams one file into the staging table. Returns InvalidArgument naming file and line for a
   // bad row under kFail.
@@ -43,6 +43,7 @@ class RowStager {
   Status ReconcileSchema(CsvLayout& layout, std::vector<int>& staging_index);
 
   duck::Connection& conn_;
+  std::string table_;
   DatasetId dataset_;
   BadRowPolicy policy_;
   int64_t period_ms_ = 0;

@@ -9,19 +9,12 @@
 #include "dlake/common/time.h"
 #include "duck/duck.h"
 #include "storage/dataset_keys.h"
+#include "storage/day_file_writer.h"
 #include "storage/dataset_locks.h"
 #include "storage/partition.h"
 
 namespace dlake::storage {
 namespace {
-
-struct FileStats {
-  int64_t rows = 0;
-  int64_t time_from = 0;
-  int64_t time_to = 0;
-};
-
-const char* CompressionName(Compression c) { return c == Compression::kZstd ? "zstd" : "snappy"; }
 
 std::string DayFilter(int64_t day) {
   return "ts >= " + std::to_string(DayStartMs(day)) + " AND ts < " +
@@ -185,44 +178,39 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
   std::vector<std::string> obsolete;  // stored files (relative) no longer listed after the commit
   const int64_t now = ctx_.env->NowMs();
 
-  for (const auto& plan : plans) {
+  // Folders and temporary names first (sequential, through Env), then the files themselves.
+  std::vector<DayFileJob> jobs;
+  std::vector<size_t> job_of_plan(plans.size(), SIZE_MAX);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (plans[i].select_sql.empty()) continue;
+    const std::string dir = ctx_.Abs(PartitionDir(dataset, plans[i].day));
+    MissingDirs(dir, ctx_.Abs(kDataDir), created_dirs);
+    if (Status s = ctx_.env->CreateDirs(dir); !s.ok()) return fail(s);
+    job_of_plan[i] = jobs.size();
+    jobs.push_back(DayFileJob{plans[i].select_sql, plans[i].stats,
+                              dir + "/" + TempFileName("day.parquet")});
+    created.push_back(jobs.back().tmp_path);
+  }
+  auto written = WriteDayFiles(*ctx_.duck, jobs, options.compression, /*threads=*/0);
+  if (!written.ok()) return fail(written.status());
+
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const DayPlan& plan = plans[i];
     DayChange change{plan.day, DayAction::kRemoved, plan.old ? plan.old->rows : 0, 0,
                      plan.old ? plan.old->bytes : 0, 0, ""};
-    std::string dir_rel = PartitionDir(dataset, plan.day);
-    std::string dir = ctx_.Abs(dir_rel);
-    std::optional<FileStats> stats;
-    std::string tmp;
-    if (!plan.select_sql.empty()) {
-      MissingDirs(dir, ctx_.Abs(kDataDir), created_dirs);
-      if (Status s = ctx_.env->CreateDirs(dir); !s.ok()) return fail(s);
-      tmp = dir + "/" + TempFileName("day.parquet");
-      created.push_back(tmp);
-      Status copied = conn_.Execute(
-          "COPY (" + plan.select_sql + ") TO " + duck::QuoteLiteral(tmp) +
-              " (FORMAT parquet, COMPRESSION " + CompressionName(options.compression) + ")",
-          "writing partition '" + dir_rel + "'");
-      if (!copied.ok()) return fail(copied);
-      stats = plan.stats;
-      if (!stats) {
-        auto q = conn_.Query("SELECT count(*), min(ts), max(ts) FROM read_parquet(" +
-                                 duck::QuoteLiteral(tmp) + ")",
-                             "reading back '" + tmp + "'");
-        if (!q.ok()) return fail(q.status());
-        stats = FileStats{q->GetInt64(0, 0), q->GetInt64(1, 0), q->GetInt64(2, 0)};
-      }
-    }
-    if (!stats || stats->rows == 0) {
-      if (!tmp.empty()) (void)ctx_.env->RemoveFile(tmp);
+    const bool has_job = job_of_plan[i] != SIZE_MAX;
+    const std::string tmp = has_job ? jobs[job_of_plan[i]].tmp_path : "";
+    const DayFile* file = has_job ? &(*written)[job_of_plan[i]] : nullptr;
+    if (file == nullptr || file->stats.rows == 0) {
+      if (has_job) (void)ctx_.env->RemoveFile(tmp);
       if (!plan.old) continue;
       removes.push_back(plan.old->id);
       obsolete.push_back(plan.old->path);
       report.days.push_back(change);
       continue;
     }
-    auto digest = Sha256File(tmp);
-    if (!digest.ok()) return fail(digest.status());
-    change.rows_after = stats->rows;
-    if (plan.old && plan.old->sha256 == digest->sha256) {
+    change.rows_after = file->stats.rows;
+    if (plan.old && plan.old->sha256 == file->digest.sha256) {
       (void)ctx_.env->RemoveFile(tmp);
       change.action = DayAction::kUnchanged;
       change.path = plan.old->path;
@@ -232,13 +220,14 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
     }
     FileEntry entry;
     entry.dataset = dataset;
-    entry.path = dir_rel + "/" + DataFileName(dataset, plan.day, digest->sha256);
+    entry.path = PartitionDir(dataset, plan.day) + "/" +
+                 DataFileName(dataset, plan.day, file->digest.sha256);
     entry.day = plan.day;
-    entry.time_from = stats->time_from;
-    entry.time_to = stats->time_to;
-    entry.rows = stats->rows;
-    entry.bytes = static_cast<int64_t>(digest->bytes);
-    entry.sha256 = digest->sha256;
+    entry.time_from = file->stats.time_from;
+    entry.time_to = file->stats.time_to;
+    entry.rows = file->stats.rows;
+    entry.bytes = static_cast<int64_t>(file->digest.bytes);
+    entry.sha256 = file->digest.sha256;
     entry.created_at = now;
     entry.source = options.source;
     change.action = plan.old ? DayAction::kReplaced : DayAction::kCreated;
