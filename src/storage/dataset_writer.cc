@@ -183,12 +183,13 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
   std::vector<size_t> job_of_plan(plans.size(), SIZE_MAX);
   for (size_t i = 0; i < plans.size(); ++i) {
     if (plans[i].select_sql.empty()) continue;
-    const std::string dir = ctx_.Abs(PartitionDir(dataset, plans[i].day));
+    const std::string partition = PartitionDir(dataset, plans[i].day);
+    const std::string dir = ctx_.Abs(partition);
     MissingDirs(dir, ctx_.Abs(kDataDir), created_dirs);
     if (Status s = ctx_.env->CreateDirs(dir); !s.ok()) return fail(s);
     job_of_plan[i] = jobs.size();
     jobs.push_back(DayFileJob{plans[i].select_sql, plans[i].stats,
-                              dir + "/" + TempFileName("day.parquet")});
+                              dir + "/" + TempFileName("day.parquet"), partition});
     created.push_back(jobs.back().tmp_path);
   }
   auto written = WriteDayFiles(*ctx_.duck, jobs, options.compression, /*threads=*/0);

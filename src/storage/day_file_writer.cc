@@ -17,7 +17,7 @@ Result<DayFile> WriteOne(duck::Connection& conn, const DayFileJob& job, Compress
                                          duck::QuoteLiteral(job.tmp_path) +
                                          " (FORMAT parquet, COMPRESSION " +
                                          CompressionName(compression) + ")",
-                                     "writing '" + job.tmp_path + "'"));
+                                     "writing partition '" + job.partition + "'"));
   DayFile out;
   if (job.stats) {
     out.stats = *job.stats;

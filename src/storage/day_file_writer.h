@@ -29,6 +29,7 @@ struct DayFileJob {
   std::string select_sql;          // the day's complete content, sorted
   std::optional<FileStats> stats;  // known up front, or read back from the written file
   std::string tmp_path;            // absolute; its folder exists
+  std::string partition;           // lake-relative folder, for error messages
 };
 
 struct DayFile {
