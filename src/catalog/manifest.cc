@@ -11,7 +11,8 @@ namespace {
 
 constexpr const char* kFileColumns =
     "f.id, d.exchange, d.market, d.symbol, d.type, d.period, f.path, f.day, f.time_from, "
-    "f.time_to, f.rows, f.bytes, f.sha256, f.version, f.created_at, f.source, f.metadata";
+    "f.time_to, f.rows, f.bytes, f.sha256, f.version, f.created_at, f.source, f.metadata, "
+    "f.columns";
 
 FileEntry ReadFileEntry(const sqlite::Statement& s) {
   FileEntry e;
@@ -29,6 +30,7 @@ FileEntry ReadFileEntry(const sqlite::Statement& s) {
   e.created_at = s.ColumnInt64(14);
   e.source = s.ColumnText(15);
   e.metadata = s.ColumnText(16);
+  e.columns = s.ColumnText(17);
   return e;
 }
 
@@ -227,7 +229,8 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
   }
   DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
       "INSERT INTO files(dataset_id, path, day, time_from, time_to, rows, bytes, sha256, version, "
-      "created_at, source, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+      "created_at, source, metadata, columns) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
   // A content-addressed name can come back (a day rewritten to earlier content): a file that
   // is live again must not stay pending deletion.
   DLAKE_ASSIGN_OR_RETURN(auto revive, db_->Prepare("DELETE FROM pending_deletes WHERE path = ?1"));
@@ -238,6 +241,7 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
     insert.Bind(1, dataset_id).Bind(2, f.path).Bind(3, f.day).Bind(4, f.time_from);
     insert.Bind(5, f.time_to).Bind(6, f.rows).Bind(7, f.bytes).Bind(8, f.sha256);
     insert.Bind(9, f.version).Bind(10, f.created_at).Bind(11, f.source).Bind(12, f.metadata);
+    insert.Bind(13, f.columns);
     DLAKE_RETURN_IF_ERROR(insert.Run().WithContext("recording '" + f.path + "'"));
     DLAKE_RETURN_IF_ERROR(insert.Reset());
   }

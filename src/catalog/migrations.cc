@@ -65,6 +65,16 @@ CREATE TABLE pending_deletes (
 );
 CREATE INDEX pending_deletes_by_dataset ON pending_deletes (dataset_id);
 )sql",
+      // 3 -> 4: each file's column names, so readers know when files differ in schema.
+      R"sql(
+ALTER TABLE files ADD COLUMN columns TEXT NOT NULL DEFAULT '';
+DROP VIEW manifest;
+CREATE VIEW manifest AS
+  SELECT f.id, f.path, d.exchange, d.market, d.symbol, d.type, d.period, f.day, f.time_from,
+         f.time_to, f.rows, f.bytes, f.sha256, f.version, f.created_at, f.source, f.metadata,
+         f.columns
+  FROM files f JOIN datasets d ON d.id = f.dataset_id;
+)sql",
   };
   return migrations;
 }

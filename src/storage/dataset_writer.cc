@@ -231,6 +231,7 @@ Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<D
     entry.sha256 = file->digest.sha256;
     entry.created_at = now;
     entry.source = options.source;
+    entry.columns = file->columns;
     change.action = plan.old ? DayAction::kReplaced : DayAction::kCreated;
     change.path = entry.path;
     change.bytes_after = entry.bytes;

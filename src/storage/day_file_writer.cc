@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "duck/duck.h"
 
 namespace dlake::storage {
@@ -28,9 +30,15 @@ Result<DayFile> WriteOne(duck::Connection& conn, const DayFileJob& job, Compress
                                               "reading back '" + job.tmp_path + "'"));
     out.stats = FileStats{q.GetInt64(0, 0), q.GetInt64(1, 0), q.GetInt64(2, 0)};
   }
-  if (out.stats.rows > 0) {
-    DLAKE_ASSIGN_OR_RETURN(out.digest, Sha256File(job.tmp_path));
-  }
+  if (out.stats.rows == 0) return out;
+  DLAKE_ASSIGN_OR_RETURN(out.digest, Sha256File(job.tmp_path));
+  DLAKE_ASSIGN_OR_RETURN(auto schema, conn.Query("SELECT column_name FROM (DESCRIBE SELECT * FROM "
+                                                 "read_parquet(" +
+                                                     duck::QuoteLiteral(job.tmp_path) + "))",
+                                                 "reading the schema of '" + job.tmp_path + "'"));
+  nlohmann::json names = nlohmann::json::array();
+  for (size_t r = 0; r < schema.RowCount(); ++r) names.push_back(schema.GetString(0, r));
+  out.columns = names.dump();
   return out;
 }
 

@@ -61,6 +61,18 @@ void AppendChunk(const duck::DataChunk& chunk, RecordBatch& batch) {
   batch.num_rows += rows;
 }
 
+void Reserve(RecordBatch& batch, size_t rows) {
+  for (Column& col : batch.columns) {
+    col.valid.reserve(rows);
+    switch (col.type) {
+      case ColumnType::kInt64: col.ints.reserve(rows); break;
+      case ColumnType::kDouble: col.doubles.reserve(rows); break;
+      case ColumnType::kBool: col.bools.reserve(rows); break;
+      case ColumnType::kString: col.strings.reserve(rows); break;
+    }
+  }
+}
+
 RecordBatch EmptyLike(const RecordBatch& schema) {
   RecordBatch out;
   for (const auto& c : schema.columns) out.columns.push_back(Column{c.name, c.type, {}, {}, {}, {}, {}});
@@ -87,16 +99,27 @@ Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
     columns += duck::QuoteIdentifier(c);
   }
   if (columns.empty()) columns = "*";
+  // union_by_name reads every file's schema up front; only files that differ need it.
+  bool same_columns = true;
+  for (const auto& f : files) {
+    same_columns &= !f.columns.empty() && f.columns == files.front().columns;
+  }
   // Files are listed in day order and each is sorted, and DuckDB preserves insertion order,
   // so rows come back in ts order without a sort.
   std::string sql = "SELECT " + columns + " FROM read_parquet(" + list +
-                    ", union_by_name = true) WHERE ts >= $1 AND ts < $2";
+                    (same_columns ? "" : ", union_by_name = true") +
+                    ") WHERE ts >= $1 AND ts < $2";
   if (request.limit >= 0) sql += " LIMIT " + std::to_string(request.limit);
   query.sql = std::move(sql);
   return query;
 }
 
 Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSink& sink) {
+  return Run(request, /*materialize=*/false, batch_rows, sink);
+}
+
+Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_rows,
+                   const BatchSink& sink) {
   if (request.end <= request.start) return Status::Ok();
   // Held until the last row is read: writers then keep the files this read may still open.
   DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
@@ -106,7 +129,8 @@ Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSi
   DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(query.sql, "reading " + request.dataset.Path()));
   DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
   DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
-  DLAKE_ASSIGN_OR_RETURN(auto result, stmt.ExecuteStreaming());
+  // Streaming keeps memory bounded; materialising lets DuckDB scan the files in parallel.
+  DLAKE_ASSIGN_OR_RETURN(auto result, materialize ? stmt.Execute() : stmt.ExecuteStreaming());
   RecordBatch schema;
   for (size_t c = 0; c < result.ColumnCount(); ++c) {
     std::string name = result.ColumnName(c);
@@ -114,6 +138,7 @@ Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSi
     schema.columns.push_back(Column{name, type, {}, {}, {}, {}, {}});
   }
   RecordBatch batch = EmptyLike(schema);
+  if (materialize) Reserve(batch, result.RowCount());
   while (true) {
     DLAKE_ASSIGN_OR_RETURN(duck::DataChunk chunk, result.NextChunk());
     if (!chunk) break;
@@ -130,7 +155,7 @@ Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSi
 Result<RecordBatch> Reader::Read(const ReadRequest& request) {
   RecordBatch all;
   // One batch for everything: the sink runs once and takes the batch without a copy.
-  DLAKE_RETURN_IF_ERROR(Scan(request, SIZE_MAX, [&](RecordBatch& batch) {
+  DLAKE_RETURN_IF_ERROR(Run(request, /*materialize=*/true, SIZE_MAX, [&](RecordBatch& batch) {
     all = std::move(batch);
     return Status::Ok();
   }));

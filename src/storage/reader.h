@@ -33,6 +33,8 @@ class Reader {
     std::vector<FileEntry> files;  // the files the query reads
   };
   Result<Query> BuildQuery(const ReadRequest& request);
+  Status Run(const ReadRequest& request, bool materialize, size_t batch_rows,
+             const BatchSink& sink);
 
   const StorageContext& ctx_;
 };
