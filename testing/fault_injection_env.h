@@ -14,12 +14,10 @@ class FaultInjectionEnv : public Env {
   explicit FaultInjectionEnv(Env* base = Env::Default()) : base_(base) {}
 
   // The `n`-th mutating call from now (0-based) and every later one fails with `error` (an
-  // errno value such as ENOSPC). -1 disarms.
-  void FailFrom(int n, int error) {
-    calls_ = 0;
-    fail_from_ = n;
-    errno_ = error;
-  }
+  // errno value such as ENOSPC): a disk gone bad, where even cleanup fails. -1 disarms.
+  void FailFrom(int n, int error) { Arm(n, error, /*only_once=*/false); }
+  // Only the `n`-th mutating call from now fails: a transient fault; cleanup works.
+  void FailOnly(int n, int error) { Arm(n, error, /*only_once=*/true); }
   int calls() const { return calls_; }
 
   Status CreateDirs(const std::string& path) override {
@@ -53,9 +51,17 @@ class FaultInjectionEnv : public Env {
   int64_t NowMs() override { return base_->NowMs(); }
 
  private:
+  void Arm(int n, int error, bool only_once) {
+    calls_ = 0;
+    fail_from_ = n;
+    errno_ = error;
+    only_once_ = only_once;
+  }
+
   Status Tick(const char* op, const std::string& path) {
     int n = calls_++;
-    if (fail_from_ >= 0 && n >= fail_from_) return IoErrorFromErrno(op, path, errno_);
+    bool fails = fail_from_ >= 0 && (only_once_ ? n == fail_from_ : n >= fail_from_);
+    if (fails) return IoErrorFromErrno(op, path, errno_);
     return Status::Ok();
   }
 
@@ -63,6 +69,7 @@ class FaultInjectionEnv : public Env {
   std::atomic<int> calls_{0};
   int fail_from_ = -1;
   int errno_ = 0;
+  bool only_once_ = false;
 };
 
 }  // namespace dlake::testing

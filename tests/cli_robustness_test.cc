@@ -16,16 +16,6 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr int64_t kDay0 = 1704067200000;  // 2024-01-01T00:00:00Z
-
-KlineOptions Klines(int64_t from_day, int64_t days, double base, uint64_t seed) {
-  KlineOptions o;
-  o.start_ms = kDay0 + from_day * kMsPerDay;
-  o.count = days * 1440;
-  o.base_price = base;
-  o.seed = seed;
-  return o;
-}
 
 const std::vector<std::string> kReadArgs = {
     "read", "--exchange", kExchange, "--symbol", kSymbol, "--format", "csv", "--columns", "ts"};

@@ -20,17 +20,6 @@
 namespace dlake::testing {
 namespace {
 
-constexpr int64_t kDay0 = 1704067200000;  // 2024-01-01T00:00:00Z
-
-// `days` days of 1m candles from `from_day` (fractions allowed) around `base` price.
-KlineOptions Klines(double from_day, double days, double base, uint64_t seed) {
-  KlineOptions o;
-  o.start_ms = kDay0 + static_cast<int64_t>(from_day * kMsPerDay);
-  o.count = static_cast<int64_t>(days * 1440);
-  o.base_price = base;
-  o.seed = seed;
-  return o;
-}
 
 struct OverlapRound {
   double a_from, a_days, b_from, b_days;

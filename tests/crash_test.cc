@@ -17,17 +17,7 @@
 namespace dlake::testing {
 namespace {
 
-constexpr int64_t kDay0 = 1704067200000;  // 2024-01-01T00:00:00Z
 constexpr int64_t kFirstDay = kDay0 / kMsPerDay;
-
-KlineOptions Klines(int64_t from_day, int64_t days, double base, uint64_t seed) {
-  KlineOptions o;
-  o.start_ms = kDay0 + from_day * kMsPerDay;
-  o.count = days * 1440;
-  o.base_price = base;
-  o.seed = seed;
-  return o;
-}
 
 struct Outcomes {
   int old_state = 0;

@@ -20,69 +20,7 @@ using ::testing::AllOf;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
-constexpr int64_t kDay0 = 1704067200000;  // 2024-01-01T00:00:00Z
 constexpr int kMaxCalls = 500;            // far more mutating calls than any run here makes
-
-KlineOptions Klines(int64_t from_day, int64_t days, double base, uint64_t seed) {
-  KlineOptions o;
-  o.start_ms = kDay0 + from_day * kMsPerDay;
-  o.count = days * 1440;
-  o.base_price = base;
-  o.seed = seed;
-  return o;
-}
-
-// Fails only the n-th mutating call (a transient error), so the operation's own cleanup runs
-// unhindered and must remove everything it created.
-class OneFaultEnv : public Env {
- public:
-  void FailAt(int n, int error) {
-    calls_ = 0;
-    fail_at_ = n;
-    errno_ = error;
-  }
-  int calls() const { return calls_; }
-
-  Status CreateDirs(const std::string& p) override {
-    DLAKE_RETURN_IF_ERROR(Tick("mkdir", p));
-    return base_->CreateDirs(p);
-  }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    DLAKE_RETURN_IF_ERROR(Tick("rename", from));
-    return base_->RenameFile(from, to);
-  }
-  Status RemoveFile(const std::string& p) override {
-    DLAKE_RETURN_IF_ERROR(Tick("unlink", p));
-    return base_->RemoveFile(p);
-  }
-  Status RemoveEmptyDir(const std::string& p) override {
-    DLAKE_RETURN_IF_ERROR(Tick("rmdir", p));
-    return base_->RemoveEmptyDir(p);
-  }
-  Status SyncFile(const std::string& p) override {
-    DLAKE_RETURN_IF_ERROR(Tick("fsync", p));
-    return base_->SyncFile(p);
-  }
-  Status SyncDir(const std::string& p) override {
-    DLAKE_RETURN_IF_ERROR(Tick("fsync", p));
-    return base_->SyncDir(p);
-  }
-  Status WriteFileAtomic(const std::string& p, const std::string& contents) override {
-    DLAKE_RETURN_IF_ERROR(Tick("write", p));
-    return base_->WriteFileAtomic(p, contents);
-  }
-  int64_t NowMs() override { return base_->NowMs(); }
-
- private:
-  Status Tick(const char* op, const std::string& path) {
-    if (calls_++ == fail_at_) return IoErrorFromErrno(op, path, errno_);
-    return Status::Ok();
-  }
-  Env* base_ = Env::Default();
-  int calls_ = 0;
-  int fail_at_ = -1;
-  int errno_ = 0;
-};
 
 // The two ways of failing from the n-th call: every call from then on (a disk gone bad: even the
 // cleanup fails) or just that one.
@@ -105,10 +43,10 @@ struct PersistentFaults : Faults {
 };
 
 struct TransientFaults : Faults {
-  OneFaultEnv env_;
+  FaultInjectionEnv env_;
   Env* env() override { return &env_; }
-  void Arm(int n) override { env_.FailAt(n, ENOSPC); }
-  void Disarm() override { env_.FailAt(-1, 0); }
+  void Arm(int n) override { env_.FailOnly(n, ENOSPC); }
+  void Disarm() override { env_.FailOnly(-1, 0); }
   int calls() const override { return env_.calls(); }
   bool cleanup_works() const override { return true; }
 };

@@ -23,16 +23,6 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-constexpr int64_t kDay0 = 1704067200000;  // 2024-01-01T00:00:00Z
-
-KlineOptions Klines(int64_t from_day, int64_t days, double base, uint64_t seed) {
-  KlineOptions o;
-  o.start_ms = kDay0 + from_day * kMsPerDay;
-  o.count = days * 1440;
-  o.base_price = base;
-  o.seed = seed;
-  return o;
-}
 
 // Folders under <lake>/data, relative and sorted.
 std::vector<std::string> FoldersUnder(const std::string& lake) {

@@ -23,6 +23,15 @@ extern char** environ;
 namespace dlake::testing {
 namespace fs = std::filesystem;
 
+KlineOptions Klines(double from_day, double days, double base, uint64_t seed) {
+  KlineOptions o;
+  o.start_ms = kDay0 + static_cast<int64_t>(from_day * kMsPerDay);
+  o.count = static_cast<int64_t>(days * 1440);
+  o.base_price = base;
+  o.seed = seed;
+  return o;
+}
+
 // ---- Children ----
 
 std::unique_ptr<DlakeChild> DlakeChild::Start(const std::vector<std::string>& args,

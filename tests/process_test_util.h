@@ -20,6 +20,10 @@ namespace dlake::testing {
 
 inline constexpr const char* kExchange = "BINANCE";
 inline constexpr const char* kSymbol = "BTCUSDT";
+inline constexpr int64_t kDay0 = 1704067200000;  // 2024-01-01T00:00:00Z
+
+// `days` days of 1m candles from day `from_day` after kDay0 (fractions allowed) around `base`.
+KlineOptions Klines(double from_day, double days, double base, uint64_t seed);
 // The unprivileged user (nobody) root-run tests drop to.
 inline constexpr uid_t kNobody = 65534;
 
