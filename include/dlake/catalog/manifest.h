@@ -36,6 +36,7 @@ struct FileEntry {
   int64_t created_at = 0;  // ms
   std::string source;      // what produced it: a CSV path, an exchange request, a job id
   std::string metadata = "{}";  // free-form JSON
+  std::string columns;     // JSON array of the file's column names; "" if unknown
 };
 
 struct DatasetSummary {
@@ -64,7 +65,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 3;
+  static constexpr int kLatestVersion = 4;
 
   struct OpenOptions {
     bool create = false;               // create the file if missing
