@@ -133,20 +133,6 @@ TreeSize SizeOfTree(const std::string& path) {
   return size;
 }
 
-void EnsureLakeSpillFolder(const std::string& lake_root) {
-  static std::atomic<bool> warned{false};
-  const std::string dir = lake_root + "/.tmp";
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return;
-  fs::create_directories(dir, ec);
-  if (!warned.exchange(true)) {
-    std::printf(
-        "  note: the lake has no .tmp/ folder for DuckDB's spill files (library bug); "
-        "the benchmark created it%s\n",
-        ec ? (" but failed: " + ec.message()).c_str() : "");
-  }
-}
-
 // ---- kline generator ----
 
 namespace {

@@ -71,12 +71,6 @@ struct TreeSize {
 };
 TreeSize SizeOfTree(const std::string& path);
 
-// Works around a library bug found by these benchmarks: Lake::Init/Open point DuckDB's spill
-// folder at <lake>/.tmp/duckdb-<pid> but never create <lake>/.tmp, and DuckDB creates only the
-// last folder level, so every ingest that has to spill fails ("Failed to create directory").
-// Creates <lake>/.tmp when it is missing and says so once; prints nothing once the library
-// creates the folder itself.
-void EnsureLakeSpillFolder(const std::string& lake_root);
 
 // Valid Binance klines (12 columns, no header, ms timestamps): a seeded random walk with
 // low <= open, close <= high, volumes >= 0. Prices and volumes are exact decimals printed with 8

@@ -72,7 +72,6 @@ IngestReport RunLake(const std::string& dir, const std::string& csv, const LakeO
                      RunTimes& times) {
   const double t0 = NowSeconds();
   auto lake = ValueOrDie(Lake::Init(dir, options), "Lake::Init");
-  EnsureLakeSpillFolder(lake->root());
   const double t1 = NowSeconds();
   IngestReport report = ValueOrDie(lake->Ingest(MakeRequest(csv, false)), "Lake::Ingest");
   const double t2 = NowSeconds();
@@ -162,7 +161,6 @@ int Run(const Config& config) {
   for (int run = 0; run < config.runs; ++run) {
     const double t0 = NowSeconds();
     auto lake = ValueOrDie(Lake::Open(last_lake, lake_options), "Lake::Open");
-    EnsureLakeSpillFolder(lake->root());
     const double t1 = NowSeconds();
     IngestReport report = ValueOrDie(lake->Ingest(MakeRequest(csv, false)), "Lake::Ingest (again)");
     const double t2 = NowSeconds();
@@ -181,7 +179,6 @@ int Run(const Config& config) {
     const std::string lake_dir = scratch.Sub("dry-" + std::to_string(run));
     const double t0 = NowSeconds();
     auto lake = ValueOrDie(Lake::Init(lake_dir, lake_options), "Lake::Init");
-    EnsureLakeSpillFolder(lake->root());
     const double t1 = NowSeconds();
     (void)ValueOrDie(lake->Ingest(MakeRequest(csv, true)), "Lake::Ingest (dry run)");
     const double t2 = NowSeconds();

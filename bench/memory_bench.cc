@@ -99,7 +99,6 @@ bool WriteAll(int fd, const void* data, size_t size) {
   try {
     const double t0 = NowSeconds();
     auto lake = ValueOrDie(Lake::Init(lake_dir, LakeOptions{}), "Lake::Init");
-    EnsureLakeSpillFolder(lake->root());
     std::fflush(stdout);
     const double t1 = NowSeconds();
     IngestRequest request;

@@ -220,7 +220,6 @@ int Run(const Config& config) {
   options.memory_limit = config.memory_limit;
   options.threads = config.threads;
   auto lake = ValueOrDie(Lake::Init(scratch.Sub("lake"), options), "Lake::Init");
-  EnsureLakeSpillFolder(lake->root());
   const double t0 = NowSeconds();
   BuildLake(*lake, scratch, config);
   const double build_s = NowSeconds() - t0;
