@@ -44,3 +44,8 @@ install(FILES ${DUCKDB_LIBRARY} DESTINATION lib)
 
 find_package(GTest)
 find_package(benchmark)
+
+# Exchange downloads: libcurl (TLS verification, proxies from the environment); the fake
+# exchange servers of the tests: cpp-httplib.
+find_package(CURL REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
