@@ -1,0 +1,85 @@
+#pragma once
+// Rate-limited, retrying JSON GETs against one exchange API.
+//
+// The limiter keeps the requests' cost (Binance request weight, Bybit request count) within the
+// exchange's published budget per fixed calendar window, counting both its own spending and the
+// server's report of the weight used (X-MBX-USED-WEIGHT-*), so that a normal download never draws
+// a 429. On 429 it waits for Retry-After (or backs off exponentially with jitter) and retries;
+// 5xx, timeouts, resets, truncated and non-JSON bodies are retried a bounded number of times; a
+// ban (418, Bybit 403) stops at once with an error naming the ban and its length.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dlake/common/status.h"
+#include "exchange/http_client.h"
+
+namespace dlake::exchange {
+
+struct RateBudget {
+  int64_t window_ms = 60000;  // fixed calendar windows (Binance: 1 MINUTE)
+  int64_t limit = 6000;       // cost allowed per window
+  double headroom = 0.95;     // share of `limit` the client plans to use
+};
+
+struct ApiStats {
+  int64_t requests = 0;
+  int64_t retries = 0;
+  int64_t rate_limited = 0;    // 429s received
+  int64_t cost = 0;            // weight spent
+  int64_t waited_ms = 0;       // time spent waiting for the limiter or Retry-After
+  int64_t max_window_cost = 0; // highest cost seen in one window (own count or server's)
+};
+
+// What to do with a response, decided by the exchange's rules.
+struct Verdict {
+  enum Kind { kOk, kRetry, kFail } kind = kOk;
+  int64_t retry_after_ms = -1;  // kRetry: wait this long (-1 = exponential backoff)
+  bool rate_limited = false;    // kRetry because of a rate limit (counted in stats)
+  Status error;                 // kFail
+};
+
+class ApiClient {
+ public:
+  struct Hooks {
+    // Judges an HTTP response whose body may or may not be valid JSON (`json` is null then).
+    std::function<Verdict(const std::string& url, const HttpResponse&, const nlohmann::json* json)>
+        judge;
+    // The server's count of the cost used in the current window, or -1.
+    std::function<int64_t(const HttpResponse&)> used_cost;
+  };
+
+  ApiClient(std::string name, std::unique_ptr<HttpClient> http, Hooks hooks);
+
+  void SetBudget(const RateBudget& budget);
+  const RateBudget& budget() const { return budget_; }
+  void SetMaxAttempts(int attempts) { max_attempts_ = attempts; }
+  const ApiStats& stats() const { return stats_; }
+
+  // GET `url` costing `cost`; the parsed body of an accepted response.
+  Result<nlohmann::json> GetJson(const std::string& url, int64_t cost);
+
+ private:
+  void WaitForBudget(int64_t cost);
+  void Observe(int64_t window, int64_t server_used);
+  void Sleep(int64_t ms);
+
+  std::string name_;
+  std::unique_ptr<HttpClient> http_;
+  Hooks hooks_;
+  RateBudget budget_;
+  int max_attempts_ = 6;
+  ApiStats stats_;
+  int64_t window_ = -1;       // index of the current calendar window
+  int64_t window_cost_ = 0;   // cost spent in it (own count, raised to the server's)
+};
+
+// Milliseconds since the epoch (system clock).
+int64_t WallClockMs();
+
+}  // namespace dlake::exchange

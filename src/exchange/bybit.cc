@@ -1,0 +1,212 @@
+// Bybit v5 market endpoints: exchange-apis.md section 4.
+
+#include <algorithm>
+#include <map>
+
+#include "dlake/common/time.h"
+#include "dlake/dataset.h"
+#include "exchange/exchange_impl.h"
+
+namespace dlake::exchange {
+namespace {
+
+const std::map<std::string, std::string> kIntervals = {
+    {"1m", "1"},    {"3m", "3"},     {"5m", "5"},     {"15m", "15"}, {"30m", "30"},
+    {"1h", "60"},   {"2h", "120"},   {"4h", "240"},   {"6h", "360"}, {"12h", "720"},
+    {"1d", "D"},    {"1w", "W"},     {"1M", "M"},
+};
+
+std::string RetMessage(const nlohmann::json* json) {
+  if (json && json->is_object()) {
+    return json->value("retMsg", "") + " (retCode " + json->value("retCode", nlohmann::json(0)).dump() +
+           ")";
+  }
+  return "";
+}
+
+Verdict JudgeBybit(const std::string& url, const HttpResponse& r, const nlohmann::json* json) {
+  Verdict v;
+  if (r.status == 403) {
+    v.kind = Verdict::kFail;
+    v.error = FailedPrecondition("Bybit blocked this IP (HTTP 403 \"access too frequent\"): the "
+                                 "IP rate limit was broken; Bybit asks to wait at least 10 "
+                                 "minutes before requesting again");
+    return v;
+  }
+  v.kind = Verdict::kRetry;
+  if (r.status == 429) {
+    v.rate_limited = true;
+    v.error = Unavailable("Bybit system frequency protection (HTTP 429) for ", url);
+    return v;
+  }
+  if (r.status >= 500 || r.status == 408) {
+    v.error = Unavailable("Bybit server error (HTTP ", r.status, ") for ", url);
+    return v;
+  }
+  if (json == nullptr || !json->is_object() || !json->contains("retCode")) {
+    v.error = Unavailable("Bybit answered ", url, " (HTTP ", r.status, ") with a body that is not "
+                          "its JSON envelope: '", r.body.substr(0, 80), "'");
+    return v;
+  }
+  const int64_t code = (*json)["retCode"].is_number() ? (*json)["retCode"].get<int64_t>() : -1;
+  if (code == 0 && r.status == 200) {
+    v.kind = Verdict::kOk;
+    return v;
+  }
+  if (code == 10006 || code == 10018) {
+    v.rate_limited = true;
+    v.error = Unavailable("Bybit rate limit: ", RetMessage(json));
+    return v;
+  }
+  if (code == 10000 || code == 10016) {
+    v.error = Unavailable("Bybit server error for ", url, ": ", RetMessage(json));
+    return v;
+  }
+  v.kind = Verdict::kFail;
+  v.error = InvalidArgument("Bybit rejected ", url, ": ", RetMessage(json));
+  return v;
+}
+
+class Bybit : public Exchange {
+ public:
+  Bybit(std::string category, std::unique_ptr<ApiClient> api, std::string base)
+      : category_(std::move(category)), api_(std::move(api)), base_(std::move(base)) {
+    RateBudget budget;
+    budget.window_ms = 5000;  // 600 requests per 5 s per IP
+    budget.limit = std::atoll(BaseUrl("DLAKE_BYBIT_REQUESTS_PER_WINDOW", "600").c_str());
+    budget.window_ms = std::atoll(BaseUrl("DLAKE_BYBIT_WINDOW_MS", "5000").c_str());
+    api_->SetBudget(budget);
+  }
+
+  std::string name() const override { return "BYBIT"; }
+  std::string market() const override {
+    std::string m = category_;
+    std::transform(m.begin(), m.end(), m.begin(), ::toupper);
+    return m;
+  }
+  bool has_funding() const override { return category_ != "spot"; }
+  bool binance_columns() const override { return false; }
+  int64_t candle_page_size() const override { return 1000; }
+  const ApiStats& stats() const override { return api_->stats(); }
+  bool SupportsInterval(const std::string& period) const override {
+    return kIntervals.count(period) > 0;
+  }
+
+  Result<std::vector<SymbolInfo>> Symbols() override {
+    std::vector<SymbolInfo> out;
+    std::string cursor;
+    do {
+      std::string url = base_ + "/v5/market/instruments-info?category=" + category_ + "&limit=1000";
+      if (!cursor.empty()) url += "&cursor=" + cursor;
+      DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
+      const auto& result = json["result"];
+      for (const auto& s : result.value("list", nlohmann::json::array())) {
+        SymbolInfo sym;
+        sym.exchange = name();
+        sym.market = market();
+        sym.symbol = s.value("symbol", "");
+        sym.base = s.value("baseCoin", "");
+        sym.quote = s.value("quoteCoin", "");
+        sym.status = s.value("status", "");
+        sym.contract_type = s.value("contractType", "");
+        if (s.contains("launchTime")) {
+          auto t = JsonInt(s["launchTime"], "launchTime");
+          if (t.ok()) sym.listing_time = *t;
+        }
+        if (!sym.symbol.empty()) out.push_back(std::move(sym));
+      }
+      // Spot is not paginated; linear and inverse pass nextPageCursor back ("" = last page).
+      cursor = category_ == "spot" ? "" : result.value("nextPageCursor", "");
+    } while (!cursor.empty());
+    return out;
+  }
+
+  Result<Page> CandlePage(const std::string& symbol, const std::string& period, int64_t start,
+                          int64_t end) override {
+    // Bybit returns newest first and does not document which end of an over-long window it
+    // keeps, so ask for exactly one page's width: all its candles come back.
+    const auto step = ParsePeriodMs(period, start);
+    int64_t window_end = end - 1;
+    if (step > 0) window_end = std::min(end - 1, start + (candle_page_size() - 1) * step);
+    const std::string url = base_ + "/v5/market/kline?category=" + category_ + "&symbol=" +
+                            symbol + "&interval=" + kIntervals.at(period) +
+                            "&start=" + std::to_string(start) + "&end=" + std::to_string(window_end) +
+                            "&limit=" + std::to_string(candle_page_size());
+    DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
+    Page page;
+    std::vector<Candle>& out = page.candles;
+    for (const auto& k : json["result"].value("list", nlohmann::json::array())) {
+      if (!k.is_array() || k.size() < 7) {
+        return Unavailable("Bybit kline from ", url, " has ", k.size(), " fields, not 7");
+      }
+      Candle c;
+      DLAKE_ASSIGN_OR_RETURN(c.ts, JsonInt(k[0], "startTime"));
+      DLAKE_ASSIGN_OR_RETURN(c.open, JsonNumber(k[1], "open"));
+      DLAKE_ASSIGN_OR_RETURN(c.high, JsonNumber(k[2], "high"));
+      DLAKE_ASSIGN_OR_RETURN(c.low, JsonNumber(k[3], "low"));
+      DLAKE_ASSIGN_OR_RETURN(c.close, JsonNumber(k[4], "close"));
+      DLAKE_ASSIGN_OR_RETURN(c.volume, JsonNumber(k[5], "volume"));
+      DLAKE_ASSIGN_OR_RETURN(c.quote_volume, JsonNumber(k[6], "turnover"));
+      // The candle containing `start` is included even if it opened before it.
+      if (c.ts >= start && c.ts <= window_end) out.push_back(c);
+    }
+    std::sort(out.begin(), out.end(), [](const Candle& a, const Candle& b) { return a.ts < b.ts; });
+    // The window held at most one page, so every candle in it came back.
+    page.complete_until = window_end + 1;
+    return page;
+  }
+
+  Result<std::vector<FundingRate>> Funding(const std::string& symbol, int64_t start,
+                                           int64_t end) override {
+    // Paged backwards from endTime (only-startTime is an error), 200 rows per page.
+    std::vector<FundingRate> out;
+    int64_t until = end - 1;
+    while (until >= start) {
+      const std::string url = base_ + "/v5/market/funding/history?category=" + category_ +
+                              "&symbol=" + symbol + "&endTime=" + std::to_string(until) +
+                              "&limit=200";
+      DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
+      const auto list = json["result"].value("list", nlohmann::json::array());
+      int64_t oldest = INT64_MAX;
+      for (const auto& f : list) {
+        FundingRate rate;
+        DLAKE_ASSIGN_OR_RETURN(rate.ts, JsonInt(f["fundingRateTimestamp"], "fundingRateTimestamp"));
+        DLAKE_ASSIGN_OR_RETURN(rate.rate, JsonNumber(f["fundingRate"], "fundingRate"));
+        oldest = std::min(oldest, rate.ts);
+        if (rate.ts >= start && rate.ts < end) out.push_back(rate);
+      }
+      if (list.size() < 200 || oldest == INT64_MAX) break;
+      until = oldest - 1;
+    }
+    std::sort(out.begin(), out.end(),
+              [](const FundingRate& a, const FundingRate& b) { return a.ts < b.ts; });
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const FundingRate& a, const FundingRate& b) { return a.ts == b.ts; }),
+              out.end());
+    return out;
+  }
+
+ private:
+  static int64_t ParsePeriodMs(const std::string& period, int64_t) {
+    auto p = ParsePeriod(period);
+    return p.ok() ? p->ms : 0;
+  }
+
+  std::string category_;
+  std::unique_ptr<ApiClient> api_;
+  std::string base_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Exchange>> MakeBybit(const std::string& category) {
+  DLAKE_ASSIGN_OR_RETURN(auto http, HttpClient::Make());
+  ApiClient::Hooks hooks;
+  hooks.judge = JudgeBybit;
+  hooks.used_cost = [](const HttpResponse&) -> int64_t { return -1; };
+  auto api = std::make_unique<ApiClient>("Bybit " + category, std::move(http), std::move(hooks));
+  return std::unique_ptr<Exchange>(
+      new Bybit(category, std::move(api), BaseUrl("DLAKE_BYBIT_URL", "https://api.bybit.com")));
+}
+
+}  // namespace dlake::exchange
