@@ -82,5 +82,6 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global);
 void AddListCommand(CLI::App& app, GlobalOptions& global);
 void AddDeleteCommand(CLI::App& app, GlobalOptions& global);
 void AddVerifyCommand(CLI::App& app, GlobalOptions& global);
+void AddDownloadCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace dlake::cli

@@ -42,6 +42,7 @@ int Run(int argc, char** argv) {
   AddListCommand(app, global);
   AddDeleteCommand(app, global);
   AddVerifyCommand(app, global);
+  AddDownloadCommands(app, global);
 
   auto logger = spdlog::stderr_color_mt("dlake");
   spdlog::set_default_logger(logger);
@@ -50,7 +51,7 @@ int Run(int argc, char** argv) {
   try {
     if (argc > 1 && argv[1][0] != '-' && !IsCommand(app, argv[1])) {
       throw UsageError(std::string("unknown command '") + argv[1] +
-                       "' (commands: init, ingest, read, list, delete, verify; see --help)");
+                       "' (commands: init, ingest, read, list, delete, verify, download-symbols, download-history; see --help)");
     }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

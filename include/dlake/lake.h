@@ -16,6 +16,7 @@
 #include "dlake/common/env.h"
 #include "dlake/common/status.h"
 #include "dlake/dataset.h"
+#include "dlake/exchange/download.h"
 #include "dlake/ingest/ingest_request.h"
 #include "dlake/record_batch.h"
 #include "dlake/storage/read_request.h"
@@ -124,6 +125,14 @@ class Lake {
 
   Result<std::vector<DatasetSummary>> List(const DatasetFilter& filter);
   Result<std::vector<FileEntry>> ListFiles(const DatasetFilter& filter);
+
+  // Fetches an exchange market's tradable symbols and stores them in the manifest (later
+  // commands resolve symbols offline). exchange: binance|bybit; market: SPOT, FUTURES (Binance
+  // USD-M), LINEAR, INVERSE (Bybit).
+  Result<std::vector<SymbolInfo>> DownloadSymbols(const std::string& exchange,
+                                                  const std::string& market);
+  // Downloads candle history (and funding rates) into the lake, incrementally (doc/downloads.md).
+  Result<DownloadReport> DownloadHistory(const DownloadRequest& request);
 
   Result<DeleteReport> Delete(const DeleteRequest& request);
   Result<VerifyReport> Verify(const VerifyRequest& request);

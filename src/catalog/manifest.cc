@@ -285,6 +285,45 @@ Status Manifest::ClearPendingDeletes(const std::vector<std::string>& paths) {
   return txn.Commit();
 }
 
+Status Manifest::ReplaceSymbols(const std::string& exchange, const std::string& market,
+                               const std::vector<SymbolInfo>& symbols) {
+  std::lock_guard lock(mu_);
+  DLAKE_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
+  DLAKE_ASSIGN_OR_RETURN(auto clear,
+                         db_->Prepare("DELETE FROM symbols WHERE exchange = ?1 AND market = ?2"));
+  clear.Bind(1, exchange).Bind(2, market);
+  DLAKE_RETURN_IF_ERROR(clear.Run());
+  DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
+      "INSERT OR REPLACE INTO symbols(exchange, market, symbol, base, quote, status, "
+      "contract_type, listing_time, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  const int64_t now = NowMs();
+  for (const auto& s : symbols) {
+    insert.Bind(1, exchange).Bind(2, market).Bind(3, s.symbol).Bind(4, s.base).Bind(5, s.quote);
+    insert.Bind(6, s.status).Bind(7, s.contract_type).Bind(8, s.listing_time).Bind(9, now);
+    DLAKE_RETURN_IF_ERROR(insert.Run());
+    DLAKE_RETURN_IF_ERROR(insert.Reset());
+  }
+  return txn.Commit();
+}
+
+Result<std::vector<SymbolInfo>> Manifest::Symbols(const std::string& exchange,
+                                                  const std::string& market) {
+  std::lock_guard lock(mu_);
+  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT exchange, market, symbol, base, quote, status, contract_type, listing_time "
+      "FROM symbols WHERE exchange = ?1 AND (?2 = '' OR market = ?2) ORDER BY market, symbol"));
+  stmt.Bind(1, exchange).Bind(2, market);
+  std::vector<SymbolInfo> out;
+  while (true) {
+    DLAKE_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(SymbolInfo{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2),
+                             stmt.ColumnText(3), stmt.ColumnText(4), stmt.ColumnText(5),
+                             stmt.ColumnText(6), stmt.ColumnInt64(7)});
+  }
+  return out;
+}
+
 Status Manifest::AddKnownGap(const KnownGap& gap) {
   if (gap.time_to <= gap.time_from) {
     return InvalidArgument("known gap of ", gap.dataset.Path(), " is empty or reversed");

@@ -75,6 +75,22 @@ CREATE VIEW manifest AS
          f.columns
   FROM files f JOIN datasets d ON d.id = f.dataset_id;
 )sql",
+      // 4 -> 5: the exchanges' symbol lists, so that later commands resolve symbols offline.
+      R"sql(
+CREATE TABLE symbols (
+  exchange      TEXT NOT NULL,
+  market        TEXT NOT NULL,
+  symbol        TEXT NOT NULL,
+  base          TEXT NOT NULL,
+  quote         TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  contract_type TEXT NOT NULL,
+  listing_time  INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (exchange, market, symbol)
+);
+CREATE INDEX symbols_by_pair ON symbols (exchange, base, quote);
+)sql",
   };
   return migrations;
 }

@@ -17,7 +17,11 @@ int64_t WallClockMs() {
 ApiClient::ApiClient(std::string name, std::unique_ptr<HttpClient> http, Hooks hooks)
     : name_(std::move(name)), http_(std::move(http)), hooks_(std::move(hooks)) {}
 
-void ApiClient::SetBudget(const RateBudget& budget) { budget_ = budget; }
+void ApiClient::SetBudget(const RateBudget& budget) {
+  budget_ = budget;
+  stats_.window_limit = budget.limit;
+  stats_.window_ms = budget.window_ms;
+}
 
 void ApiClient::Sleep(int64_t ms) {
   if (ms <= 0) return;

@@ -34,6 +34,8 @@ struct ApiStats {
   int64_t cost = 0;            // weight spent
   int64_t waited_ms = 0;       // time spent waiting for the limiter or Retry-After
   int64_t max_window_cost = 0; // highest cost seen in one window (own count or server's)
+  int64_t window_limit = 0;    // the budget's limit per window
+  int64_t window_ms = 0;
 };
 
 // What to do with a response, decided by the exchange's rules.

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/config_file.h"
+#include "exchange/downloader.h"
 #include "ingest/csv_ingest.h"
 #include "lake/lake_impl.h"
 #include "storage/dataset_writer.h"
@@ -190,6 +191,15 @@ Result<std::vector<DatasetSummary>> Lake::List(const DatasetFilter& filter) {
 
 Result<std::vector<FileEntry>> Lake::ListFiles(const DatasetFilter& filter) {
   return impl_->manifest->Files(filter);
+}
+
+Result<std::vector<SymbolInfo>> Lake::DownloadSymbols(const std::string& exchange,
+                                                      const std::string& market) {
+  return exchange::DownloadSymbols(impl_->ctx, exchange, market);
+}
+
+Result<DownloadReport> Lake::DownloadHistory(const DownloadRequest& request) {
+  return exchange::DownloadHistory(impl_->ctx, request);
 }
 
 Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {

@@ -14,6 +14,7 @@
 
 #include "dlake/common/status.h"
 #include "dlake/dataset.h"
+#include "dlake/exchange/symbol_info.h"
 
 namespace dlake {
 
@@ -65,7 +66,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 4;
+  static constexpr int kLatestVersion = 5;
 
   struct OpenOptions {
     bool create = false;               // create the file if missing
@@ -103,6 +104,12 @@ class Manifest {
   // a reader may still have been reading them. Paths relative to the lake.
   Result<std::vector<std::string>> PendingDeletes(const DatasetFilter& filter);
   Status ClearPendingDeletes(const std::vector<std::string>& paths);
+
+  // Replaces the stored symbol list of one exchange market in one transaction.
+  Status ReplaceSymbols(const std::string& exchange, const std::string& market,
+                        const std::vector<SymbolInfo>& symbols);
+  // The stored symbols of an exchange; an empty market means every market.
+  Result<std::vector<SymbolInfo>> Symbols(const std::string& exchange, const std::string& market);
 
   Status AddKnownGap(const KnownGap& gap);
   Result<std::vector<KnownGap>> KnownGaps(const DatasetId& dataset);
