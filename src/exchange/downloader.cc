@@ -254,6 +254,7 @@ class SymbolDownloader {
     const int64_t end = std::min(AlignDown(period, now), AlignUp(period, request_.end));
     DLAKE_ASSIGN_OR_RETURN(int64_t start, CandleStart(symbol, period, result.dataset, now));
     DLAKE_ASSIGN_OR_RETURN(auto missing, MissingRanges(ctx_, result.dataset, period, start, end));
+    recorded_gaps_ = 0;
     result.already_complete = missing.empty();
     DLAKE_ASSIGN_OR_RETURN(auto sink, CandleSink::Make(ctx_, result.dataset, ex_.binance_columns(),
                                                        "exchange:" + ex_.name() + " " + ex_.market() +
@@ -262,8 +263,7 @@ class SymbolDownloader {
       ++result.ranges_fetched;
       DLAKE_RETURN_IF_ERROR(FillRange(symbol.symbol, period, from, to, *sink, result));
     }
-    DLAKE_ASSIGN_OR_RETURN(int64_t written, sink->Flush());
-    result.rows_written += written;
+    DLAKE_RETURN_IF_ERROR(Flush(*sink, result));
     report_.datasets.push_back(std::move(result));
     return Status::Ok();
   }
@@ -340,10 +340,7 @@ class SymbolDownloader {
                         FormatTimestamp(cursor));
       }
       cursor = expected;
-      if (sink.pending() >= kFlushRows) {
-        DLAKE_ASSIGN_OR_RETURN(int64_t written, sink.Flush());
-        result.rows_written += written;
-      }
+      if (sink.pending() >= kFlushRows) DLAKE_RETURN_IF_ERROR(Flush(sink, result));
       Progress(result.dataset.Path(), from, to, cursor,
                result.rows_written + static_cast<int64_t>(sink.pending()));
     }
@@ -352,12 +349,28 @@ class SymbolDownloader {
 
   Status RecordGap(DatasetDownload& result, int64_t from, int64_t to) {
     // Extend the previous gap when contiguous: one row per outage, not per page.
-    if (!result.gaps.empty() && result.gaps.back().time_to == from) {
+    if (!result.gaps.empty() && result.gaps.back().time_to == from &&
+        recorded_gaps_ < result.gaps.size()) {
       result.gaps.back().time_to = to;
     } else {
       result.gaps.push_back(KnownGap{result.dataset, from, to, "exchange:" + ex_.name()});
     }
-    return ctx_.manifest->AddKnownGap(KnownGap{result.dataset, from, to, "exchange:" + ex_.name()});
+    return Status::Ok();
+  }
+
+  // Gaps go to the manifest with each write of candles (a gap found but not yet recorded when a
+  // download is killed is simply asked for again).
+  Status SaveGaps(const DatasetDownload& result) {
+    for (; recorded_gaps_ < result.gaps.size(); ++recorded_gaps_) {
+      DLAKE_RETURN_IF_ERROR(ctx_.manifest->AddKnownGap(result.gaps[recorded_gaps_]));
+    }
+    return Status::Ok();
+  }
+
+  Status Flush(CandleSink& sink, DatasetDownload& result) {
+    DLAKE_ASSIGN_OR_RETURN(int64_t written, sink.Flush());
+    result.rows_written += written;
+    return SaveGaps(result);
   }
 
   Result<int64_t> WriteFunding(const DatasetId& dataset, const std::vector<FundingRate>& rates) {
@@ -424,6 +437,7 @@ class SymbolDownloader {
   Exchange& ex_;
   const DownloadRequest& request_;
   DownloadReport& report_;
+  size_t recorded_gaps_ = 0;  // result.gaps[0, recorded_gaps_) are in the manifest
 };
 
 }  // namespace
