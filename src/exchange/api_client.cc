@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -15,7 +16,11 @@ int64_t WallClockMs() {
 }
 
 ApiClient::ApiClient(std::string name, std::unique_ptr<HttpClient> http, Hooks hooks)
-    : name_(std::move(name)), http_(std::move(http)), hooks_(std::move(hooks)) {}
+    : name_(std::move(name)), http_(std::move(http)), hooks_(std::move(hooks)) {
+  if (const char* base = std::getenv("DLAKE_RETRY_BASE_MS"); base && *base) {
+    backoff_base_ms_ = std::max<int64_t>(1, std::atoll(base));
+  }
+}
 
 void ApiClient::SetBudget(const RateBudget& budget) {
   budget_ = budget;
@@ -80,8 +85,8 @@ Result<nlohmann::json> ApiClient::GetJson(const std::string& url, int64_t cost) 
     if (verdict.rate_limited) ++stats_.rate_limited;
     int64_t wait = verdict.retry_after_ms;
     if (wait < 0) {
-      // Exponential backoff with full jitter: 0.5 s, 1 s, 2 s ... capped at 30 s.
-      const int64_t cap = std::min<int64_t>(30000, 500LL << std::min(attempt, 6));
+      // Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped at 30 s.
+      const int64_t cap = std::min<int64_t>(30000, backoff_base_ms_ << std::min(attempt, 6));
       wait = std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
     }
     spdlog::info("{}: {}; retrying in {} ms", name_, last_error.message(), wait);

@@ -61,6 +61,9 @@ class ApiClient {
   void SetBudget(const RateBudget& budget);
   const RateBudget& budget() const { return budget_; }
   void SetMaxAttempts(int attempts) { max_attempts_ = attempts; }
+  // First backoff step; later ones double (with jitter) up to 30 s. Default 500 ms, or
+  // $DLAKE_RETRY_BASE_MS.
+  void SetBackoffBase(int64_t ms) { backoff_base_ms_ = ms; }
   const ApiStats& stats() const { return stats_; }
 
   // GET `url` costing `cost`; the parsed body of an accepted response.
@@ -76,6 +79,7 @@ class ApiClient {
   Hooks hooks_;
   RateBudget budget_;
   int max_attempts_ = 6;
+  int64_t backoff_base_ms_ = 500;
   ApiStats stats_;
   int64_t window_ = -1;       // index of the current calendar window
   int64_t window_cost_ = 0;   // cost spent in it (own count, raised to the server's)

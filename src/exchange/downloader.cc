@@ -251,7 +251,8 @@ class SymbolDownloader {
                                                            kTypeRaw, period.name));
     const int64_t now = WallClockMs();
     // The last candle still open at `now` is never stored.
-    const int64_t end = std::min(AlignDown(period, now), AlignUp(period, request_.end));
+    int64_t end = AlignDown(period, now);
+    if (request_.end != INT64_MAX) end = std::min(end, AlignUp(period, request_.end));
     DLAKE_ASSIGN_OR_RETURN(int64_t start, CandleStart(symbol, period, result.dataset, now));
     DLAKE_ASSIGN_OR_RETURN(auto missing, MissingRanges(ctx_, result.dataset, period, start, end));
     recorded_gaps_ = 0;
