@@ -53,12 +53,6 @@ struct ResolvedSymbol {
   SymbolInfo info;
 };
 
-Result<std::vector<SymbolInfo>> KnownSymbols(const StorageContext& ctx, const std::string& exchange,
-                                             const std::string& market) {
-  DLAKE_ASSIGN_OR_RETURN(auto stored, ctx.manifest->Symbols(exchange, market));
-  if (!stored.empty()) return stored;
-  return DownloadSymbols(ctx, exchange, market);
-}
 
 Result<ResolvedSymbol> ResolveSymbol(const StorageContext& ctx, const std::string& exchange,
                                      const std::string& market_flag, const std::string& text) {
@@ -83,19 +77,25 @@ Result<ResolvedSymbol> ResolveSymbol(const StorageContext& ctx, const std::strin
     }
   }
   if (market.empty()) market = DefaultMarket(exchange);
-  DLAKE_ASSIGN_OR_RETURN(auto symbols, KnownSymbols(ctx, exchange, market));
-  for (const auto& s : symbols) {
-    bool match = base.empty() ? s.symbol == Upper(text)
-                              : s.base == base && s.quote == quote &&
-                                    (market == "SPOT" || s.contract_type.find("Futures") ==
-                                                             std::string::npos) &&
-                                    s.contract_type != "CURRENT_QUARTER" &&
-                                    s.contract_type != "NEXT_QUARTER";
-    if (match) return ResolvedSymbol{market, s};
-  }
+  auto find = [&](const std::vector<SymbolInfo>& symbols) -> const SymbolInfo* {
+    for (const auto& s : symbols) {
+      // Unified derivatives mean the perpetual, not a dated future.
+      bool match = base.empty() ? s.symbol == Upper(text)
+                                : s.base == base && s.quote == quote &&
+                                      (market == "SPOT" || s.contract_type == "PERPETUAL" ||
+                                       s.contract_type.find("Perpetual") != std::string::npos);
+      if (match) return &s;
+    }
+    return nullptr;
+  };
+  // The stored list resolves offline; a symbol missing from it (listed since) triggers one
+  // refresh from the exchange.
+  DLAKE_ASSIGN_OR_RETURN(auto symbols, ctx.manifest->Symbols(exchange, market));
+  if (const SymbolInfo* s = find(symbols)) return ResolvedSymbol{market, *s};
+  DLAKE_ASSIGN_OR_RETURN(symbols, DownloadSymbols(ctx, exchange, market));
+  if (const SymbolInfo* s = find(symbols)) return ResolvedSymbol{market, *s};
   return InvalidArgument("unknown symbol '", text, "' on ", exchange, " ", market, " (",
-                         symbols.size(),
-                         " symbols known; 'dlake download-symbols' refreshes the list)");
+                         symbols.size(), " symbols listed)");
 }
 
 // Candles waiting to be written, staged in a DuckDB table and merged into the dataset through
