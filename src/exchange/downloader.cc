@@ -256,6 +256,8 @@ class SymbolDownloader {
     DLAKE_ASSIGN_OR_RETURN(int64_t start, CandleStart(symbol, period, result.dataset, now));
     DLAKE_ASSIGN_OR_RETURN(auto missing, MissingRanges(ctx_, result.dataset, period, start, end));
     recorded_gaps_ = 0;
+    recent_cutoff_ = now - std::max<int64_t>(2 * std::max<int64_t>(period.ms, kMsPerMinute),
+                                             5 * kMsPerMinute);
     result.already_complete = missing.empty();
     DLAKE_ASSIGN_OR_RETURN(auto sink, CandleSink::Make(ctx_, result.dataset, ex_.binance_columns(),
                                                        "exchange:" + ex_.name() + " " + ex_.market() +
@@ -349,6 +351,10 @@ class SymbolDownloader {
   }
 
   Status RecordGap(DatasetDownload& result, int64_t from, int64_t to) {
+    // Near "now" an empty answer may only mean the exchange has not published the candle yet:
+    // that is not a fact worth keeping forever.
+    to = std::min(to, recent_cutoff_);
+    if (to <= from) return Status::Ok();
     // Extend the previous gap when contiguous: one row per outage, not per page.
     if (!result.gaps.empty() && result.gaps.back().time_to == from &&
         recorded_gaps_ < result.gaps.size()) {
@@ -439,6 +445,7 @@ class SymbolDownloader {
   const DownloadRequest& request_;
   DownloadReport& report_;
   size_t recorded_gaps_ = 0;  // result.gaps[0, recorded_gaps_) are in the manifest
+  int64_t recent_cutoff_ = 0;  // gaps are recorded only before this time
 };
 
 }  // namespace
