@@ -360,6 +360,27 @@ Status Appender::Close() {
   return Status::Ok();
 }
 
+Status AppendRows(Connection& conn, const std::string& table, const std::vector<Type>& types,
+                  size_t count, const std::function<void(DataChunk&, size_t, size_t)>& fill) {
+  DLAKE_ASSIGN_OR_RETURN(auto appender, Appender::Open(conn, table));
+  DataChunk chunk = DataChunk::Make(types);
+  size_t row = 0;
+  for (size_t i = 0; i < count; ++i) {
+    fill(chunk, row, i);
+    if (++row == DataChunk::Capacity()) {
+      chunk.SetSize(row);
+      DLAKE_RETURN_IF_ERROR(appender->Append(chunk));
+      chunk.Reset();
+      row = 0;
+    }
+  }
+  if (row > 0) {
+    chunk.SetSize(row);
+    DLAKE_RETURN_IF_ERROR(appender->Append(chunk));
+  }
+  return appender->Close();
+}
+
 // ---- quoting ----
 
 std::string QuoteLiteral(std::string_view text) {

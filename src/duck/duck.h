@@ -6,6 +6,7 @@
 #include <duckdb.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -171,6 +172,11 @@ class Appender {
   duckdb_appender app_;
   std::string table_;
 };
+
+// Appends `count` rows to `table` in chunks; fill(chunk, row, i) writes input row i into
+// chunk row `row` (every column, NULLs with SetNull). `types` are the table's column types.
+Status AppendRows(Connection& conn, const std::string& table, const std::vector<Type>& types,
+                  size_t count, const std::function<void(DataChunk&, size_t, size_t)>& fill);
 
 // 'text' as a SQL string literal, quotes doubled. For file paths in table functions, where
 // DuckDB takes no parameters; values in predicates are always bound instead.

@@ -53,7 +53,6 @@ struct ResolvedSymbol {
   SymbolInfo info;
 };
 
-
 Result<ResolvedSymbol> ResolveSymbol(const StorageContext& ctx, const std::string& exchange,
                                      const std::string& market_flag, const std::string& text) {
   std::string base, quote, settle;
@@ -63,8 +62,8 @@ Result<ResolvedSymbol> ResolveSymbol(const StorageContext& ctx, const std::strin
     // Unified: BASE/QUOTE (spot) or BASE/QUOTE:SETTLE (derivative).
     const auto colon = text.find(':');
     base = Upper(text.substr(0, slash));
-    quote = Upper(text.substr(slash + 1, colon == std::string::npos ? std::string::npos
-                                                                     : colon - slash - 1));
+    quote = Upper(
+        text.substr(slash + 1, colon == std::string::npos ? std::string::npos : colon - slash - 1));
     settle = colon == std::string::npos ? "" : Upper(text.substr(colon + 1));
     if (market.empty()) {
       if (settle.empty()) {
@@ -143,8 +142,11 @@ class CandleSink {
  private:
   CandleSink(const StorageContext& ctx, DatasetId dataset, std::unique_ptr<duck::Connection> conn,
              bool binance_columns, std::string source)
-      : ctx_(ctx), dataset_(std::move(dataset)), conn_(std::move(conn)),
-        binance_(binance_columns), source_(std::move(source)) {}
+      : ctx_(ctx),
+        dataset_(std::move(dataset)),
+        conn_(std::move(conn)),
+        binance_(binance_columns),
+        source_(std::move(source)) {}
 
   Status Stage() {
     std::vector<duck::Type> types(6, duck::Type::kDouble);
@@ -156,36 +158,25 @@ class CandleSink {
       types.push_back(duck::Type::kDouble);
     }
     types.push_back(duck::Type::kBigInt);  // _seq
-    DLAKE_ASSIGN_OR_RETURN(auto appender, duck::Appender::Open(*conn_, table_));
-    duck::DataChunk chunk = duck::DataChunk::Make(types);
-    size_t row = 0;
-    for (const Candle& c : pending_) {
-      chunk.Data<int64_t>(0)[row] = c.ts;
-      const double prices[] = {c.open, c.high, c.low, c.close, c.volume};
-      for (size_t i = 0; i < 5; ++i) chunk.Data<double>(i + 1)[row] = prices[i];
-      size_t col = 6;
-      if (binance_) {
-        chunk.Data<int64_t>(col++)[row] = c.close_time;
-        chunk.Data<double>(col++)[row] = c.quote_volume;
-        chunk.Data<int64_t>(col++)[row] = c.trades;
-        chunk.Data<double>(col++)[row] = c.taker_buy_base;
-        chunk.Data<double>(col++)[row] = c.taker_buy_quote;
-      } else {
-        chunk.Data<double>(col++)[row] = c.quote_volume;
-      }
-      chunk.Data<int64_t>(col)[row] = seq_++;
-      if (++row == duck::DataChunk::Capacity()) {
-        chunk.SetSize(row);
-        DLAKE_RETURN_IF_ERROR(appender->Append(chunk));
-        chunk.Reset();
-        row = 0;
-      }
-    }
-    if (row > 0) {
-      chunk.SetSize(row);
-      DLAKE_RETURN_IF_ERROR(appender->Append(chunk));
-    }
-    return appender->Close();
+    return duck::AppendRows(*conn_, table_, types, pending_.size(),
+                            [&](duck::DataChunk& chunk, size_t row, size_t i) {
+                              const Candle& c = pending_[i];
+                              chunk.Data<int64_t>(0)[row] = c.ts;
+                              const double prices[] = {c.open, c.high, c.low, c.close, c.volume};
+                              for (size_t k = 0; k < 5; ++k)
+                                chunk.Data<double>(k + 1)[row] = prices[k];
+                              size_t col = 6;
+                              if (binance_) {
+                                chunk.Data<int64_t>(col++)[row] = c.close_time;
+                                chunk.Data<double>(col++)[row] = c.quote_volume;
+                                chunk.Data<int64_t>(col++)[row] = c.trades;
+                                chunk.Data<double>(col++)[row] = c.taker_buy_base;
+                                chunk.Data<double>(col++)[row] = c.taker_buy_quote;
+                              } else {
+                                chunk.Data<double>(col++)[row] = c.quote_volume;
+                              }
+                              chunk.Data<int64_t>(col)[row] = seq_++;
+                            });
   }
 
   const StorageContext& ctx_;
@@ -201,8 +192,8 @@ class CandleSink {
 // Spans of [start, end) with no stored candle and no known gap, for a candle dataset.
 Result<std::vector<std::pair<int64_t, int64_t>>> MissingRanges(const StorageContext& ctx,
                                                                const DatasetId& dataset,
-                                                               const Period& period,
-                                                               int64_t start, int64_t end) {
+                                                               const Period& period, int64_t start,
+                                                               int64_t end) {
   std::vector<std::pair<int64_t, int64_t>> missing;
   int64_t expected = start;
   auto note = [&](int64_t upto) {
@@ -256,12 +247,13 @@ class SymbolDownloader {
     DLAKE_ASSIGN_OR_RETURN(int64_t start, CandleStart(symbol, period, result.dataset, now));
     DLAKE_ASSIGN_OR_RETURN(auto missing, MissingRanges(ctx_, result.dataset, period, start, end));
     recorded_gaps_ = 0;
-    recent_cutoff_ = now - std::max<int64_t>(2 * std::max<int64_t>(period.ms, kMsPerMinute),
-                                             5 * kMsPerMinute);
+    recent_cutoff_ =
+        now - std::max<int64_t>(2 * std::max<int64_t>(period.ms, kMsPerMinute), 5 * kMsPerMinute);
     result.already_complete = missing.empty();
-    DLAKE_ASSIGN_OR_RETURN(auto sink, CandleSink::Make(ctx_, result.dataset, ex_.binance_columns(),
-                                                       "exchange:" + ex_.name() + " " + ex_.market() +
-                                                           " klines " + period.name));
+    DLAKE_ASSIGN_OR_RETURN(
+        auto sink,
+        CandleSink::Make(ctx_, result.dataset, ex_.binance_columns(),
+                         "exchange:" + ex_.name() + " " + ex_.market() + " klines " + period.name));
     for (auto [from, to] : missing) {
       ++result.ranges_fetched;
       DLAKE_RETURN_IF_ERROR(FillRange(symbol.symbol, period, from, to, *sink, result));
@@ -315,8 +307,8 @@ class SymbolDownloader {
     // No listing date (Binance spot): ask from the first possible time; the first page starts
     // at the first candle that exists.
     constexpr int64_t kEarliest = 1230768000000;  // 2009-01-01
-    DLAKE_ASSIGN_OR_RETURN(auto page,
-                           ex_.CandlePage(symbol.symbol, period.name, kEarliest, AlignDown(period, now)));
+    DLAKE_ASSIGN_OR_RETURN(
+        auto page, ex_.CandlePage(symbol.symbol, period.name, kEarliest, AlignDown(period, now)));
     if (page.candles.empty()) return AlignDown(period, now);
     return page.candles.front().ts;
   }
@@ -384,12 +376,12 @@ class SymbolDownloader {
     DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
     static std::atomic<uint64_t> counter{0};
     const std::string table = "dlake_funding_" + std::to_string(counter++);
-    const bool with_mark = std::any_of(rates.begin(), rates.end(),
-                                       [](const FundingRate& r) { return r.mark_price.has_value(); });
-    DLAKE_RETURN_IF_ERROR(conn->Execute(
-        "CREATE TABLE " + table + " (ts BIGINT, funding_rate DOUBLE, " +
-            (with_mark ? "mark_price DOUBLE, " : "") + "_seq BIGINT)",
-        "creating the funding staging table"));
+    const bool with_mark = std::any_of(
+        rates.begin(), rates.end(), [](const FundingRate& r) { return r.mark_price.has_value(); });
+    DLAKE_RETURN_IF_ERROR(
+        conn->Execute("CREATE TABLE " + table + " (ts BIGINT, funding_rate DOUBLE, " +
+                          (with_mark ? "mark_price DOUBLE, " : "") + "_seq BIGINT)",
+                      "creating the funding staging table"));
     struct Drop {
       duck::Connection& c;
       std::string t;
@@ -398,33 +390,15 @@ class SymbolDownloader {
     std::vector<duck::Type> types = {duck::Type::kBigInt, duck::Type::kDouble};
     if (with_mark) types.push_back(duck::Type::kDouble);
     types.push_back(duck::Type::kBigInt);
-    DLAKE_ASSIGN_OR_RETURN(auto appender, duck::Appender::Open(*conn, table));
-    duck::DataChunk chunk = duck::DataChunk::Make(types);
-    size_t row = 0;
-    int64_t seq = 0;
-    for (const auto& r : rates) {
-      chunk.Data<int64_t>(0)[row] = r.ts;
-      chunk.Data<double>(1)[row] = r.rate;
-      if (with_mark) {
-        if (r.mark_price) {
-          chunk.Data<double>(2)[row] = *r.mark_price;
-        } else {
-          chunk.SetNull(2, row);
-        }
-      }
-      chunk.Data<int64_t>(types.size() - 1)[row] = seq++;
-      if (++row == duck::DataChunk::Capacity()) {
-        chunk.SetSize(row);
-        DLAKE_RETURN_IF_ERROR(appender->Append(chunk));
-        chunk.Reset();
-        row = 0;
-      }
-    }
-    if (row > 0) {
-      chunk.SetSize(row);
-      DLAKE_RETURN_IF_ERROR(appender->Append(chunk));
-    }
-    DLAKE_RETURN_IF_ERROR(appender->Close());
+    DLAKE_RETURN_IF_ERROR(duck::AppendRows(
+        *conn, table, types, rates.size(), [&](duck::DataChunk& chunk, size_t row, size_t i) {
+          const FundingRate& r = rates[i];
+          chunk.Data<int64_t>(0)[row] = r.ts;
+          chunk.Data<double>(1)[row] = r.rate;
+          if (with_mark && r.mark_price) chunk.Data<double>(2)[row] = *r.mark_price;
+          if (with_mark && !r.mark_price) chunk.SetNull(2, row);
+          chunk.Data<int64_t>(types.size() - 1)[row] = static_cast<int64_t>(i);
+        }));
     storage::DatasetWriter writer(ctx_, *conn);
     storage::WriteOptions options;
     options.source = "exchange:" + ex_.name() + " " + ex_.market() + " funding";
@@ -444,7 +418,7 @@ class SymbolDownloader {
   Exchange& ex_;
   const DownloadRequest& request_;
   DownloadReport& report_;
-  size_t recorded_gaps_ = 0;  // result.gaps[0, recorded_gaps_) are in the manifest
+  size_t recorded_gaps_ = 0;   // result.gaps[0, recorded_gaps_) are in the manifest
   int64_t recent_cutoff_ = 0;  // gaps are recorded only before this time
 };
 
@@ -469,7 +443,8 @@ Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const Download
   // Everything is resolved and checked before the first candle is fetched.
   std::vector<ResolvedSymbol> symbols;
   for (const auto& text : request.symbols) {
-    DLAKE_ASSIGN_OR_RETURN(auto resolved, ResolveSymbol(ctx, exchange, Upper(request.market), text));
+    DLAKE_ASSIGN_OR_RETURN(auto resolved,
+                           ResolveSymbol(ctx, exchange, Upper(request.market), text));
     symbols.push_back(std::move(resolved));
   }
   DownloadReport report;
