@@ -163,6 +163,7 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
       if (days > 0 && !start.empty()) throw UsageError("--days and --start exclude each other");
       if (!start.empty()) request.start = CheckUsage(ParseRangeStart(start));
       if (!end.empty()) request.end = CheckUsage(ParseRangeEnd(end));
+      if (request.end <= request.start) throw UsageError("--end must be after --start");
       request.funding = funding;
       ProgressPrinter progress;
       if (!global.json) request.progress = [&](const DownloadProgress& p) { progress.Update(p); };
@@ -184,7 +185,7 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
       }
       std::cout << report.requests << " requests, " << report.retries << " retries, "
                 << report.rate_limited << " rate-limited (429), " << report.waited_ms / 1000.0
-                << " s waiting for rate limits\n";
+                << " s waiting (rate limits and retry backoff)\n";
     });
   }
 }

@@ -35,7 +35,9 @@ void ApiClient::Sleep(int64_t ms) {
 }
 
 void ApiClient::WaitForBudget(int64_t cost) {
-  const int64_t allowed = static_cast<int64_t>(budget_.limit * budget_.headroom);
+  // A request dearer than the planned share still goes, alone in a fresh window.
+  const int64_t allowed =
+      std::max<int64_t>(cost, static_cast<int64_t>(budget_.limit * budget_.headroom));
   while (true) {
     const int64_t now = WallClockMs();
     const int64_t window = now / budget_.window_ms;

@@ -98,6 +98,7 @@ class Binance : public Exchange {
   bool binance_columns() const override { return true; }
   int64_t candle_page_size() const override { return futures_ ? 499 : 1000; }
   const ApiStats& stats() const override { return api_->stats(); }
+  int64_t clock_offset_ms() const override { return clock_offset_ms_; }
 
   bool SupportsInterval(const std::string& period) const override {
     return kSpotIntervals.count(period) && !(futures_ && period == "1s");
@@ -194,6 +195,9 @@ class Binance : public Exchange {
     const std::string url = base_ + (futures_ ? "/fapi/v1/exchangeInfo" : "/api/v3/exchangeInfo");
     DLAKE_ASSIGN_OR_RETURN(auto info, api_->GetJson(url, futures_ ? 1 : 20));
     AdoptRateLimits(info);
+    if (info.contains("serverTime") && info["serverTime"].is_number_integer()) {
+      clock_offset_ms_ = info["serverTime"].get<int64_t>() - WallClockMs();
+    }
     return info;
   }
 
@@ -232,6 +236,7 @@ class Binance : public Exchange {
   std::unique_ptr<ApiClient> api_;
   std::string base_;
   bool budget_known_ = false;
+  int64_t clock_offset_ms_ = 0;
 };
 
 }  // namespace

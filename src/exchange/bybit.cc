@@ -71,10 +71,9 @@ class Bybit : public Exchange {
  public:
   Bybit(std::string category, std::unique_ptr<ApiClient> api, std::string base)
       : category_(std::move(category)), api_(std::move(api)), base_(std::move(base)) {
-    RateBudget budget;
-    budget.window_ms = 5000;  // 600 requests per 5 s per IP
-    budget.limit = std::atoll(BaseUrl("DLAKE_BYBIT_REQUESTS_PER_WINDOW", "600").c_str());
-    budget.window_ms = std::atoll(BaseUrl("DLAKE_BYBIT_WINDOW_MS", "5000").c_str());
+    RateBudget budget;  // 600 requests per 5 s per IP
+    budget.window_ms = 5000;
+    budget.limit = 600;
     api_->SetBudget(budget);
   }
 
@@ -88,6 +87,7 @@ class Bybit : public Exchange {
   bool binance_columns() const override { return false; }
   int64_t candle_page_size() const override { return 1000; }
   const ApiStats& stats() const override { return api_->stats(); }
+  int64_t clock_offset_ms() const override { return clock_offset_ms_; }
   bool SupportsInterval(const std::string& period) const override {
     return kIntervals.count(period) > 0;
   }
@@ -133,6 +133,9 @@ class Bybit : public Exchange {
                             "&start=" + std::to_string(start) + "&end=" + std::to_string(window_end) +
                             "&limit=" + std::to_string(candle_page_size());
     DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
+    if (json.contains("time") && json["time"].is_number_integer()) {
+      clock_offset_ms_ = json["time"].get<int64_t>() - WallClockMs();
+    }
     Page page;
     std::vector<Candle>& out = page.candles;
     for (const auto& k : json["result"].value("list", nlohmann::json::array())) {
@@ -195,6 +198,7 @@ class Bybit : public Exchange {
   std::string category_;
   std::unique_ptr<ApiClient> api_;
   std::string base_;
+  int64_t clock_offset_ms_ = 0;
 };
 
 }  // namespace

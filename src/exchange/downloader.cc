@@ -189,6 +189,26 @@ class CandleSink {
   int64_t seq_ = 0;
 };
 
+using Spans = std::vector<std::pair<int64_t, int64_t>>;
+
+// `spans` minus the dataset's known gaps (the exchange had nothing there; never ask again).
+Result<Spans> WithoutKnownGaps(const StorageContext& ctx, const DatasetId& dataset, Spans spans) {
+  DLAKE_ASSIGN_OR_RETURN(auto gaps, ctx.manifest->KnownGaps(dataset));
+  for (const auto& g : gaps) {
+    Spans next;
+    for (auto [a, b] : spans) {
+      if (g.time_to <= a || g.time_from >= b) {
+        next.emplace_back(a, b);
+        continue;
+      }
+      if (g.time_from > a) next.emplace_back(a, g.time_from);
+      if (g.time_to < b) next.emplace_back(g.time_to, b);
+    }
+    spans = std::move(next);
+  }
+  return spans;
+}
+
 // Spans of [start, end) with no stored candle and no known gap, for a candle dataset.
 Result<std::vector<std::pair<int64_t, int64_t>>> MissingRanges(const StorageContext& ctx,
                                                                const DatasetId& dataset,
@@ -213,21 +233,7 @@ Result<std::vector<std::pair<int64_t, int64_t>>> MissingRanges(const StorageCont
     return Status::Ok();
   }));
   note(end);
-  // Known gaps: the exchange had nothing there; never ask again.
-  DLAKE_ASSIGN_OR_RETURN(auto gaps, ctx.manifest->KnownGaps(dataset));
-  for (const auto& g : gaps) {
-    std::vector<std::pair<int64_t, int64_t>> next;
-    for (auto [a, b] : missing) {
-      if (g.time_to <= a || g.time_from >= b) {
-        next.emplace_back(a, b);
-        continue;
-      }
-      if (g.time_from > a) next.emplace_back(a, g.time_from);
-      if (g.time_to < b) next.emplace_back(g.time_to, b);
-    }
-    missing = std::move(next);
-  }
-  return missing;
+  return WithoutKnownGaps(ctx, dataset, std::move(missing));
 }
 
 class SymbolDownloader {
@@ -269,22 +275,40 @@ class SymbolDownloader {
                                                            kTypeAlt, "funding"));
     const int64_t now = WallClockMs();
     int64_t start = request_.days > 0 ? now - request_.days * kMsPerDay : request_.start;
-    DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->Datasets(Filter(result.dataset)));
-    if (!stored.empty() && stored.front().files > 0 && start == INT64_MIN) {
-      start = stored.front().time_to + 1;  // incremental: after the newest stored rate
-    }
     if (start == INT64_MIN) start = symbol.listing_time > 0 ? symbol.listing_time : 0;
     const int64_t end = std::min(now, request_.end);
-    if (start >= end) {
-      result.already_complete = true;
-      report_.datasets.push_back(std::move(result));
-      return Status::Ok();
+    // Funding events are not evenly spaced (1 h, 4 h or 8 h by symbol), so what is stored is
+    // taken as one covered span, and the parts of an answer without events become known gaps:
+    // only the rest of [start, end) is asked.
+    Spans spans = {{start, end}};
+    DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->Datasets(Filter(result.dataset)));
+    if (!stored.empty() && stored.front().files > 0) {
+      spans = {{start, std::min(end, stored.front().time_from)},
+               {std::max(start, stored.front().time_to + 1), end}};
     }
-    DLAKE_ASSIGN_OR_RETURN(auto rates, ex_.Funding(symbol.symbol, start, end));
-    Progress(result.dataset.Path(), start, end, end, static_cast<int64_t>(rates.size()));
+    DLAKE_ASSIGN_OR_RETURN(spans, WithoutKnownGaps(ctx_, result.dataset, std::move(spans)));
+    recorded_gaps_ = 0;
+    recent_cutoff_ = now - kMsPerHour;  // a rate may still be published for the last hour
+    std::vector<FundingRate> rates;
+    for (auto [from, to] : spans) {
+      if (from >= to) continue;
+      DLAKE_ASSIGN_OR_RETURN(auto part, ex_.Funding(symbol.symbol, from, to));
+      int64_t covered = from;
+      for (const auto& r : part) {
+        DLAKE_RETURN_IF_ERROR(RecordGap(result, covered, r.ts));
+        covered = r.ts + 1;
+      }
+      DLAKE_RETURN_IF_ERROR(RecordGap(result, covered, to));
+      rates.insert(rates.end(), part.begin(), part.end());
+      Progress(result.dataset.Path(), from, to, to, static_cast<int64_t>(rates.size()));
+    }
+    result.already_complete = rates.empty();
     if (!rates.empty()) {
+      std::sort(rates.begin(), rates.end(),
+                [](const FundingRate& a, const FundingRate& b) { return a.ts < b.ts; });
       DLAKE_ASSIGN_OR_RETURN(result.rows_written, WriteFunding(result.dataset, rates));
     }
+    DLAKE_RETURN_IF_ERROR(SaveGaps(result));
     report_.datasets.push_back(std::move(result));
     return Status::Ok();
   }
@@ -318,6 +342,7 @@ class SymbolDownloader {
     int64_t cursor = from;
     while (cursor < to) {
       DLAKE_ASSIGN_OR_RETURN(auto page, ex_.CandlePage(symbol, period.name, cursor, to));
+      const bool at_present = DropOpenCandles(period, page);
       int64_t expected = cursor;
       for (const Candle& c : page.candles) {
         if (c.ts < expected) continue;  // defensive: never store a candle twice
@@ -330,6 +355,7 @@ class SymbolDownloader {
         DLAKE_RETURN_IF_ERROR(RecordGap(result, expected, complete));
         expected = complete;
       }
+      if (at_present) break;  // the rest of the span is not closed on the exchange yet
       if (expected <= cursor) {
         return Internal(ex_.name(), " returned no progress for ", symbol, " at ",
                         FormatTimestamp(cursor));
@@ -340,6 +366,21 @@ class SymbolDownloader {
                result.rows_written + static_cast<int64_t>(sink.pending()));
     }
     return Status::Ok();
+  }
+
+  // A candle is stored only once the exchange's own clock has passed its close: with the
+  // exchange behind ours, its newest candle may still be open although our clock says closed.
+  // Returns true when the page reached the exchange's present (nothing later is closed yet).
+  bool DropOpenCandles(const Period& period, Exchange::Page& page) {
+    const int64_t exchange_now = WallClockMs() + std::min<int64_t>(0, ex_.clock_offset_ms());
+    auto& candles = page.candles;
+    bool dropped = false;
+    while (!candles.empty() && NextOpen(period, candles.back().ts) > exchange_now) {
+      page.complete_until = std::min(page.complete_until, candles.back().ts);
+      candles.pop_back();
+      dropped = true;
+    }
+    return dropped;
   }
 
   Status RecordGap(DatasetDownload& result, int64_t from, int64_t to) {

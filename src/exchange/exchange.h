@@ -56,6 +56,9 @@ class Exchange {
   virtual Result<std::vector<FundingRate>> Funding(const std::string& symbol, int64_t start,
                                                    int64_t end) = 0;
   virtual const ApiStats& stats() const = 0;
+  // The exchange's clock minus ours, as last observed in a response (0 until then). Negative
+  // when the exchange is behind: its newest candle may still be open though ours says closed.
+  virtual int64_t clock_offset_ms() const = 0;
 };
 
 // Markets: Binance SPOT | FUTURES (USD-M); Bybit SPOT | LINEAR | INVERSE. Base URLs from

@@ -49,7 +49,7 @@ struct DownloadReport {
   int64_t requests = 0;
   int64_t retries = 0;
   int64_t rate_limited = 0;  // 429s received
-  int64_t waited_ms = 0;     // time spent waiting for the rate limiter or Retry-After
+  int64_t waited_ms = 0;     // time spent waiting: rate limiter, Retry-After, retry backoff
   int64_t max_window_cost = 0;
   int64_t window_limit = 0;
 };
