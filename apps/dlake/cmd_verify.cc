@@ -15,6 +15,7 @@ nlohmann::json VerifyJson(const VerifyReport& r) {
     }
     datasets.push_back({{"dataset", d.dataset.Path()}, {"files", d.files}, {"rows", d.rows},
                         {"gaps", gaps}, {"missing_periods", d.missing_periods},
+                        {"known_gaps", d.known_gaps},
                         {"duplicates", d.duplicates}, {"out_of_order", d.out_of_order},
                         {"mismatches", d.mismatches}});
   }
@@ -50,6 +51,7 @@ void PrintReport(const VerifyReport& r) {
   for (const auto& d : r.datasets) {
     bool clean = d.gaps.empty() && !d.duplicates && !d.out_of_order && d.mismatches.empty();
     std::cout << d.dataset.Path() << ": " << d.files << " files, " << d.rows << " rows"
+              << (d.known_gaps ? ", " + std::to_string(d.known_gaps) + " known gaps" : "")
               << (clean ? ", ok" : "") << "\n";
     for (const auto& g : d.gaps) {
       std::cout << "  gap " << TimeText(g.from) << " .. " << TimeText(g.to) << " (" << g.missing

@@ -65,6 +65,7 @@ struct DatasetCheck {
   int64_t files = 0;
   int64_t rows = 0;
   std::vector<Gap> gaps;        // excluding known gaps (source had no data)
+  int64_t known_gaps = 0;       // spans recorded as "the source had no data" (not problems)
   int64_t missing_periods = 0;  // sum over gaps
   int64_t duplicates = 0;       // rows sharing a dedup key
   int64_t out_of_order = 0;     // rows whose ts is below the previous row's in its file

@@ -484,6 +484,7 @@ TEST_F(LakeTest, VerifyReportsAMissingDayAsAGapUnlessKnown) {
       KnownGap{Btc(), kJan1 + kMsPerDay, kJan1 + 2 * kMsPerDay, "exchange downtime"}));
   auto after = lake_->Verify(VerifyRequest{});
   EXPECT_TRUE(after->datasets[0].gaps.empty());
+  EXPECT_EQ(after->datasets[0].known_gaps, 1);
   EXPECT_TRUE(after->ok());
   EXPECT_EQ(lake_->List(DatasetFilter{})->front().known_gaps, 1);
 }

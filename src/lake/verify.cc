@@ -176,6 +176,7 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
           ", union_by_name = true))) WHERE next_ts - ts > " + p + " ORDER BY ts",
       purpose));
   DLAKE_ASSIGN_OR_RETURN(auto known, ctx.manifest->KnownGaps(dataset));
+  check.known_gaps = static_cast<int64_t>(known.size());
   for (size_t r = 0; r < gaps.RowCount(); ++r) {
     Gap gap{gaps.GetInt64(0, r), gaps.GetInt64(1, r), 0};
     for (const Gap& g : SubtractKnown(gap, known, period.ms)) {
