@@ -131,11 +131,10 @@ class CandleSink {
     storage::Staging staging{table_, /*sorted=*/true, /*has_duplicates=*/false};
     storage::WriteOptions options;
     options.source = source_;
-    DLAKE_ASSIGN_OR_RETURN(WriteReport report, writer.Merge(dataset_, staging, options));
+    DLAKE_RETURN_IF_ERROR(writer.Merge(dataset_, staging, options));
     DLAKE_RETURN_IF_ERROR(conn_->Execute("DELETE FROM " + table_, "clearing the staging table"));
     const int64_t written = static_cast<int64_t>(pending_.size());
     pending_.clear();
-    (void)report;
     return written;
   }
 
@@ -281,7 +280,7 @@ class SymbolDownloader {
     // taken as one covered span, and the parts of an answer without events become known gaps:
     // only the rest of [start, end) is asked.
     Spans spans = {{start, end}};
-    DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->Datasets(Filter(result.dataset)));
+    DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->Datasets(DatasetFilter::Of(result.dataset)));
     if (!stored.empty() && stored.front().files > 0) {
       spans = {{start, std::min(end, stored.front().time_from)},
                {std::max(start, stored.front().time_to + 1), end}};
@@ -314,10 +313,6 @@ class SymbolDownloader {
   }
 
  private:
-  static DatasetFilter Filter(const DatasetId& d) {
-    return DatasetFilter{d.exchange, d.market, d.symbol, d.type, d.period};
-  }
-
   // Where the requested span starts: --days or --start; else the first stored candle (so
   // holes inside are filled and the tail is appended); else the listing time (probed when the
   // exchange does not publish it).
@@ -325,7 +320,7 @@ class SymbolDownloader {
                               const DatasetId& dataset, int64_t now) {
     if (request_.days > 0) return AlignDown(period, now - request_.days * kMsPerDay);
     if (request_.start != INT64_MIN) return AlignUp(period, request_.start);
-    DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->Datasets(Filter(dataset)));
+    DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->Datasets(DatasetFilter::Of(dataset)));
     if (!stored.empty() && stored.front().files > 0) return stored.front().time_from;
     if (symbol.listing_time > 0) return AlignDown(period, symbol.listing_time);
     // No listing date (Binance spot): ask from the first possible time; the first page starts
@@ -443,9 +438,7 @@ class SymbolDownloader {
     storage::DatasetWriter writer(ctx_, *conn);
     storage::WriteOptions options;
     options.source = "exchange:" + ex_.name() + " " + ex_.market() + " funding";
-    DLAKE_ASSIGN_OR_RETURN(WriteReport report,
-                           writer.Merge(dataset, storage::Staging{table, true, false}, options));
-    (void)report;
+    DLAKE_RETURN_IF_ERROR(writer.Merge(dataset, storage::Staging{table, true, false}, options));
     return static_cast<int64_t>(rates.size());
   }
 

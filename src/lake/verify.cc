@@ -239,8 +239,7 @@ Status Repair(const StorageContext& ctx, const DatasetFilter& filter, VerifyRepo
   for (auto& [name, entry] : by_dataset) {
     const DatasetId& id = entry.first;
     DLAKE_ASSIGN_OR_RETURN(FileLock lock, storage::LockForWriting(ctx, id));
-    DatasetFilter only{id.exchange, id.market, id.symbol, id.type, id.period};
-    DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, only));
+    DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, DatasetFilter::Of(id)));
     for (const auto& rel : entry.second) {
       if (!listed.count(rel)) remove(rel);
     }
@@ -269,9 +268,7 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
     // Under the read lock, the files listed now stay on disk until the checks are done.
     DLAKE_ASSIGN_OR_RETURN(auto read_lock, storage::LockForReading(ctx, summary.id));
     const DatasetId& id = summary.id;
-    DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(
-                                           DatasetFilter{id.exchange, id.market, id.symbol,
-                                                         id.type, id.period}));
+    DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(DatasetFilter::Of(id)));
     if (files.empty()) continue;
     const size_t missing_before = report.missing_files.size();
     const size_t bad_before = report.checksum_mismatches.size();

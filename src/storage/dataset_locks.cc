@@ -33,9 +33,7 @@ Result<std::optional<FileLock>> LockForReading(const StorageContext& ctx,
 }
 
 Status CollectGarbage(const StorageContext& ctx, const DatasetId& dataset) {
-  DatasetFilter filter{dataset.exchange, dataset.market, dataset.symbol, dataset.type,
-                       dataset.period};
-  DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(filter));
+  DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(DatasetFilter::Of(dataset)));
   if (pending.empty()) return Status::Ok();
   DLAKE_ASSIGN_OR_RETURN(auto readers_out,
                          FileLock::TryAcquire(ReadLockPath(ctx, dataset), FileLock::Mode::kExclusive));

@@ -61,6 +61,10 @@ struct KnownGap {
 // Matches datasets; an empty field matches anything.
 struct DatasetFilter {
   std::string exchange, market, symbol, type, period;
+  // The filter matching exactly one dataset.
+  static DatasetFilter Of(const DatasetId& id) {
+    return DatasetFilter{id.exchange, id.market, id.symbol, id.type, id.period};
+  }
   bool Matches(const DatasetId& id) const;
 };
 
