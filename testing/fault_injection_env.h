@@ -48,6 +48,14 @@ class FaultInjectionEnv : public Env {
     DLAKE_RETURN_IF_ERROR(Tick("write", path));
     return base_->WriteFileAtomic(path, contents);
   }
+  Status LinkFile(const std::string& from, const std::string& to) override {
+    DLAKE_RETURN_IF_ERROR(Tick("link", to));
+    return base_->LinkFile(from, to);
+  }
+  Status SetModificationTime(const std::string& path, int64_t ms) override {
+    DLAKE_RETURN_IF_ERROR(Tick("utimens", path));
+    return base_->SetModificationTime(path, ms);
+  }
   int64_t NowMs() override { return base_->NowMs(); }
 
  private:

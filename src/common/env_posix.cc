@@ -114,6 +114,25 @@ class PosixEnv : public Env {
     return SyncDir(ParentDir(path));
   }
 
+  Status LinkFile(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
+    int err = errno;
+    if (err == EEXIST) return AlreadyExists("'", to, "' already exists");
+    return IoErrorFromErrno("cannot link '" + from + "' to", to, err);
+  }
+
+  Status SetModificationTime(const std::string& path, int64_t ms) override {
+    struct timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = ms / 1000;
+    times[1].tv_nsec = (ms % 1000) * 1000000;
+    if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+      return IoErrorFromErrno("cannot set the modification time of", path, errno);
+    }
+    return Status::Ok();
+  }
+
   int64_t NowMs() override {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

@@ -1,85 +1,10 @@
 #include "storage/reader.h"
 
 #include "duck/duck.h"
+#include "storage/batch_stream.h"
 #include "storage/dataset_locks.h"
 
 namespace dlake::storage {
-namespace {
-
-Result<ColumnType> ToColumnType(duck::Type type, const std::string& name) {
-  switch (type) {
-    case duck::Type::kBigInt: return ColumnType::kInt64;
-    case duck::Type::kDouble: return ColumnType::kDouble;
-    case duck::Type::kBoolean: return ColumnType::kBool;
-    case duck::Type::kVarchar: return ColumnType::kString;
-    case duck::Type::kOther: break;
-  }
-  return Internal("column '", name, "' has a type the reader does not support");
-}
-
-void AppendValidity(const duck::DataChunk& chunk, size_t column, size_t rows,
-                    std::vector<uint8_t>& valid) {
-  const uint64_t* mask = chunk.Validity(column);
-  const size_t base = valid.size();
-  valid.resize(base + rows, 1);
-  if (mask == nullptr) return;  // no NULLs in this vector
-  for (size_t r = 0; r < rows; ++r) {
-    valid[base + r] = static_cast<uint8_t>((mask[r / 64] >> (r % 64)) & 1);
-  }
-}
-
-void AppendChunk(const duck::DataChunk& chunk, RecordBatch& batch) {
-  const size_t rows = chunk.size();
-  for (size_t c = 0; c < batch.columns.size(); ++c) {
-    Column& col = batch.columns[c];
-    AppendValidity(chunk, c, rows, col.valid);
-    switch (col.type) {
-      case ColumnType::kInt64: {
-        const int64_t* data = chunk.Data<int64_t>(c);
-        col.ints.insert(col.ints.end(), data, data + rows);
-        break;
-      }
-      case ColumnType::kDouble: {
-        const double* data = chunk.Data<double>(c);
-        col.doubles.insert(col.doubles.end(), data, data + rows);
-        break;
-      }
-      case ColumnType::kBool: {
-        const bool* data = chunk.Data<bool>(c);
-        for (size_t r = 0; r < rows; ++r) col.bools.push_back(data[r] ? 1 : 0);
-        break;
-      }
-      case ColumnType::kString: {
-        const size_t base = col.valid.size() - rows;
-        for (size_t r = 0; r < rows; ++r) {
-          col.strings.emplace_back(col.valid[base + r] ? chunk.GetString(c, r) : "");
-        }
-        break;
-      }
-    }
-  }
-  batch.num_rows += rows;
-}
-
-void Reserve(RecordBatch& batch, size_t rows) {
-  for (Column& col : batch.columns) {
-    col.valid.reserve(rows);
-    switch (col.type) {
-      case ColumnType::kInt64: col.ints.reserve(rows); break;
-      case ColumnType::kDouble: col.doubles.reserve(rows); break;
-      case ColumnType::kBool: col.bools.reserve(rows); break;
-      case ColumnType::kString: col.strings.reserve(rows); break;
-    }
-  }
-}
-
-RecordBatch EmptyLike(const RecordBatch& schema) {
-  RecordBatch out;
-  for (const auto& c : schema.columns) out.columns.push_back(Column{c.name, c.type, {}, {}, {}, {}, {}});
-  return out;
-}
-
-}  // namespace
 
 Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   Query query;
@@ -131,25 +56,7 @@ Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_ro
   DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
   // Streaming keeps memory bounded; materialising lets DuckDB scan the files in parallel.
   DLAKE_ASSIGN_OR_RETURN(auto result, materialize ? stmt.Execute() : stmt.ExecuteStreaming());
-  RecordBatch schema;
-  for (size_t c = 0; c < result.ColumnCount(); ++c) {
-    std::string name = result.ColumnName(c);
-    DLAKE_ASSIGN_OR_RETURN(ColumnType type, ToColumnType(result.ColumnType(c), name));
-    schema.columns.push_back(Column{name, type, {}, {}, {}, {}, {}});
-  }
-  RecordBatch batch = EmptyLike(schema);
-  if (materialize) Reserve(batch, result.RowCount());
-  while (true) {
-    DLAKE_ASSIGN_OR_RETURN(duck::DataChunk chunk, result.NextChunk());
-    if (!chunk) break;
-    AppendChunk(chunk, batch);
-    if (batch.num_rows >= batch_rows) {
-      DLAKE_RETURN_IF_ERROR(sink(batch));
-      batch = EmptyLike(schema);
-    }
-  }
-  if (batch.num_rows > 0) DLAKE_RETURN_IF_ERROR(sink(batch));
-  return Status::Ok();
+  return StreamBatches(result, materialize, batch_rows, sink);
 }
 
 Result<RecordBatch> Reader::Read(const ReadRequest& request) {

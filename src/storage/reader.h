@@ -9,12 +9,10 @@
 #include "dlake/common/status.h"
 #include "dlake/record_batch.h"
 #include "dlake/storage/read_request.h"
+#include "storage/batch_stream.h"
 #include "storage/context.h"
 
 namespace dlake::storage {
-
-// Receives each batch; it may move the batch's contents away.
-using BatchSink = std::function<Status(RecordBatch&)>;
 
 class Reader {
  public:

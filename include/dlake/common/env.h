@@ -31,6 +31,11 @@ class Env {
   virtual Status SyncDir(const std::string& path) = 0;
   // Writes a small file atomically: temporary file, fsync, rename, fsync folder.
   virtual Status WriteFileAtomic(const std::string& path, const std::string& contents) = 0;
+  // link(2): `to` becomes a second name of `from`. AlreadyExists when `to` exists: the
+  // put-if-absent that Delta commits rely on.
+  virtual Status LinkFile(const std::string& from, const std::string& to) = 0;
+  // Sets a file's modification time (ms since the epoch).
+  virtual Status SetModificationTime(const std::string& path, int64_t ms) = 0;
   // Milliseconds since the epoch, UTC.
   virtual int64_t NowMs() = 0;
 };

@@ -1,0 +1,22 @@
+#pragma once
+// Turns a DuckDB result into RecordBatches: the one conversion every reader (lake datasets,
+// Delta tables) uses. Columns must be BIGINT, DOUBLE, BOOLEAN or VARCHAR; the query casts others.
+
+#include <cstddef>
+#include <functional>
+
+#include "dlake/common/status.h"
+#include "dlake/record_batch.h"
+#include "duck/duck.h"
+
+namespace dlake::storage {
+
+// Receives each batch; it may move the batch's contents away.
+using BatchSink = std::function<Status(RecordBatch&)>;
+
+// Hands `result`'s rows to `sink` in batches of at most `batch_rows` (SIZE_MAX: one batch).
+// `materialized` results are reserved up front. Nothing is handed on for an empty result.
+Status StreamBatches(duck::QueryResult& result, bool materialized, size_t batch_rows,
+                     const BatchSink& sink);
+
+}  // namespace dlake::storage
