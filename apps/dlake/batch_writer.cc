@@ -78,7 +78,7 @@ class JsonWriter : public BatchWriter {
 // Aligned columns; widths come from the header and the first batch.
 class TableWriter : public BatchWriter {
  public:
-  explicit TableWriter(std::ostream& out) : out_(out) {}
+  TableWriter(std::ostream& out, bool lake_times) : out_(out), lake_times_(lake_times) {}
   void Write(const RecordBatch& batch) override {
     if (widths_.empty()) {
       for (const auto& col : batch.columns) {
@@ -105,23 +105,26 @@ class TableWriter : public BatchWriter {
   }
 
  private:
-  static std::string Cell(const Column& col, size_t r) {
+  std::string Cell(const Column& col, size_t r) const {
     if (col.IsNull(r)) return "NULL";
-    if ((col.name == "ts" || col.name == "close_time") && col.type == ColumnType::kInt64) {
+    if (lake_times_ && (col.name == "ts" || col.name == "close_time") &&
+        col.type == ColumnType::kInt64) {
       return FormatTimestamp(col.ints[r]);
     }
     return col.ToString(r);
   }
   std::ostream& out_;
+  const bool lake_times_;
   std::vector<size_t> widths_;
 };
 
 }  // namespace
 
-std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ostream& out) {
+std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ostream& out,
+                                             bool lake_times) {
   if (format == "csv") return std::make_unique<CsvWriter>(out);
   if (format == "json") return std::make_unique<JsonWriter>(out);
-  return std::make_unique<TableWriter>(out);
+  return std::make_unique<TableWriter>(out, lake_times);
 }
 
 }  // namespace dlake::cli

@@ -17,7 +17,9 @@ class BatchWriter {
   virtual void Finish(int64_t rows) = 0;
 };
 
-// format: "table" (ts shown as UTC time), "csv" or "json" (an array of row objects).
-std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ostream& out);
+// format: "table", "csv" or "json" (an array of row objects). With `lake_times`, the "table"
+// format shows int64 `ts`/`close_time` columns (the lake's epoch-ms times) as UTC times.
+std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ostream& out,
+                                             bool lake_times = true);
 
 }  // namespace dlake::cli

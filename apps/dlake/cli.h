@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -74,6 +75,10 @@ LakeOptions MakeLakeOptions(const GlobalOptions& options);
 
 void PrintJson(const nlohmann::json& value);
 std::string HumanBytes(int64_t bytes);
+// "256MB", "1.5 GB", "512k", "1048576": a size in bytes with an optional unit B, K[B], M[B],
+// G[B] or T[B] (also KiB…TiB; case-insensitive; powers of 1024, as HumanBytes prints them).
+// InvalidArgument naming `text` for anything else, zero or negative sizes.
+Result<int64_t> ParseByteSize(std::string_view text);
 std::string TimeText(int64_t ms);
 
 void AddInitCommand(CLI::App& app, GlobalOptions& global);
@@ -83,5 +88,7 @@ void AddListCommand(CLI::App& app, GlobalOptions& global);
 void AddDeleteCommand(CLI::App& app, GlobalOptions& global);
 void AddVerifyCommand(CLI::App& app, GlobalOptions& global);
 void AddDownloadCommands(CLI::App& app, GlobalOptions& global);
+// `dlake delta …`: Delta Lake tables in any folder (no lake needed).
+void AddDeltaCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace dlake::cli

@@ -1,6 +1,9 @@
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli.h"
@@ -67,6 +70,36 @@ std::string HumanBytes(int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
   return buf;
+}
+
+Result<int64_t> ParseByteSize(std::string_view text) {
+  auto bad = [&] {
+    return InvalidArgument("bad size '", text, "' (expected e.g. 256MB, 1.5GB or a byte count)");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
+                                  text[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return bad();
+  std::string number_text(text.substr(0, digits));
+  char* end = nullptr;
+  double number = std::strtod(number_text.c_str(), &end);
+  if (end != number_text.c_str() + number_text.size()) return bad();
+  std::string unit;
+  for (char c : text.substr(digits)) {
+    if (c != ' ') unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  static const std::pair<const char*, int> kUnits[] = {
+      {"", 0},   {"B", 0},   {"K", 1},  {"KB", 1},  {"KIB", 1}, {"M", 2},  {"MB", 2},
+      {"MIB", 2}, {"G", 3},  {"GB", 3}, {"GIB", 3}, {"T", 4},   {"TB", 4}, {"TIB", 4}};
+  for (const auto& [name, power] : kUnits) {
+    if (unit != name) continue;
+    double bytes = number * std::pow(1024.0, power);
+    if (bytes < 1 || bytes > 9.0e18) return bad();
+    return static_cast<int64_t>(bytes);
+  }
+  return bad();
 }
 
 std::string TimeText(int64_t ms) { return FormatTimestamp(ms); }

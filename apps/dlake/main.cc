@@ -20,6 +20,15 @@ bool IsCommand(CLI::App& app, const std::string& name) {
   }
 }
 
+// "create, append, …": the names of `app`'s subcommands.
+std::string CommandNames(CLI::App& app) {
+  std::string names;
+  for (const CLI::App* command : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + command->get_name();
+  }
+  return names;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"dlake: a local crypto market-data lakehouse", "dlake"};
   app.require_subcommand(1);
@@ -43,6 +52,7 @@ int Run(int argc, char** argv) {
   AddDeleteCommand(app, global);
   AddVerifyCommand(app, global);
   AddDownloadCommands(app, global);
+  AddDeltaCommands(app, global);
 
   auto logger = spdlog::stderr_color_mt("dlake");
   spdlog::set_default_logger(logger);
@@ -50,8 +60,14 @@ int Run(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   try {
     if (argc > 1 && argv[1][0] != '-' && !IsCommand(app, argv[1])) {
-      throw UsageError(std::string("unknown command '") + argv[1] +
-                       "' (commands: init, ingest, read, list, delete, verify, download-symbols, download-history; see --help)");
+      throw UsageError(std::string("unknown command '") + argv[1] + "' (commands: " +
+                       CommandNames(app) + "; see --help)");
+    }
+    // CLI11 reports an unknown word after a command group as "A subcommand is required".
+    if (argc > 2 && std::string(argv[1]) == "delta" && argv[2][0] != '-' &&
+        !IsCommand(*app.get_subcommand("delta"), argv[2])) {
+      throw UsageError(std::string("unknown command 'delta ") + argv[2] + "' (delta commands: " +
+                       CommandNames(*app.get_subcommand("delta")) + "; see dlake delta --help)");
     }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -213,7 +213,9 @@ Result<std::optional<Action>> ParseAction(const json& line, std::string_view whe
   if (!line.is_object() || line.size() != 1) {
     return InvalidArgument(where, ": an action must be a JSON object with one key");
   }
-  const auto& [kind, body] = *line.items().begin();
+  auto first = line.begin();
+  const std::string& kind = first.key();
+  const json& body = first.value();
   if (kind == "commitInfo") return std::optional<Action>(CommitInfo{body});
   static const char* kOther[] = {"cdc", "domainMetadata", "checkpointMetadata", "sidecar"};
   for (const char* other : kOther) {

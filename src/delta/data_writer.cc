@@ -94,8 +94,30 @@ Result<std::vector<PartitionGroup>> Groups(duck::Connection& conn, const std::st
 
 }  // namespace
 
+namespace {
+
+Status WriteGroups(TableContext& ctx, const std::string& relation, const DataWriteSpec& spec,
+                   std::vector<AddFile>& added, std::string& current);
+
+}  // namespace
+
 Result<std::vector<AddFile>> WriteDataFiles(TableContext& ctx, const std::string& relation,
                                             const DataWriteSpec& spec) {
+  std::vector<AddFile> added;
+  std::string current;  // the file being written when an error happens
+  Status status = WriteGroups(ctx, relation, spec, added, current);
+  if (status.ok()) return added;
+  // Nothing references these files yet: take them away again (best effort; VACUUM removes what
+  // a failing disk leaves behind).
+  for (const auto& add : added) (void)ctx.env->RemoveFile(JoinPath(ctx.root, add.path));
+  if (!current.empty()) (void)ctx.env->RemoveFile(current);
+  return status;
+}
+
+namespace {
+
+Status WriteGroups(TableContext& ctx, const std::string& relation, const DataWriteSpec& spec,
+                   std::vector<AddFile>& added, std::string& current) {
   duck::Connection& conn = *ctx.conn;
   DLAKE_ASSIGN_OR_RETURN(auto groups, Groups(conn, relation, spec));
   Schema data_schema;
@@ -111,13 +133,12 @@ Result<std::vector<AddFile>> WriteDataFiles(TableContext& ctx, const std::string
     return InvalidArgument("every column is a partition column; a Delta table needs at least one "
                            "data column");
   }
-  std::vector<AddFile> added;
   int part = 0;
   const int64_t per_file = std::max<int64_t>(1, spec.target_file_rows);
   for (const auto& group : groups) {
     std::string folder = group.folder.empty() ? ctx.root : JoinPath(ctx.root, group.folder);
     DLAKE_RETURN_IF_ERROR(ctx.env->CreateDirs(folder));
-    int64_t files = (group.rows + per_file - 1) / per_file;
+    int64_t files = group.rows == 0 ? 0 : 1 + (group.rows - 1) / per_file;
     // Several files: number the group's rows once so that the files split them exactly.
     std::string source = relation;
     std::string condition = group.condition;
@@ -133,8 +154,10 @@ Result<std::vector<AddFile>> WriteDataFiles(TableContext& ctx, const std::string
       std::string name = NewFileName(part++);
       std::string relative = group.folder.empty() ? name : group.folder + "/" + name;
       std::string path = JoinPath(ctx.root, relative);
+      current = path;
       std::string rows = "SELECT " + data_columns + " FROM " + source;
       if (files > 1) {
+        // Several files only happen when per_file * files <= rows: no overflow.
         rows += " WHERE __dlake_seq >= " + std::to_string(f * per_file) + " AND __dlake_seq < " +
                 std::to_string((f + 1) * per_file) + " ORDER BY __dlake_seq";
       } else {
@@ -156,13 +179,16 @@ Result<std::vector<AddFile>> WriteDataFiles(TableContext& ctx, const std::string
                              ComputeFileStats(conn, path, data_schema, spec.num_indexed_cols));
       add.stats = std::move(stats);
       added.push_back(std::move(add));
+      current.clear();
     }
     DLAKE_RETURN_IF_ERROR(ctx.env->SyncDir(folder));
     if (files > 1) {
       DLAKE_RETURN_IF_ERROR(conn.Execute("DROP TABLE IF EXISTS __dlake_split", "cleaning up"));
     }
   }
-  return added;
+  return Status::Ok();
 }
+
+}  // namespace
 
 }  // namespace dlake::delta

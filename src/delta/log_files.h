@@ -56,7 +56,8 @@ Result<int64_t> FileMtimeMs(const std::string& path);
 // Creates version `version` with `contents` only if it does not exist: the text goes to a
 // temporary file in _delta_log/.tmp/, is fsynced, gets modification time `mtime_ms` (timestamp
 // time travel reads it), then is link()ed to its final name. Returns Aborted naming the version
-// when another writer got there first; the log is unchanged then.
+// when another writer got there first; the log is unchanged then. Once the version is linked
+// the call succeeds: a failing fsync of the folder afterwards is logged, not returned.
 Status PutCommitIfAbsent(Env& env, const std::string& table_root, int64_t version,
                          const std::string& contents, int64_t mtime_ms);
 

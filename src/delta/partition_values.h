@@ -43,8 +43,8 @@ bool IsNullPartitionValue(const std::optional<std::string>& value);
 // the type's form: integers in the type's range, numbers, true/false, valid dates and times (no
 // offset on timestamp_ntz). Decimals are only checked to be numbers: DuckDB's CAST rounds
 // excess digits and fails on too many integer digits when the query runs.
-Result<std::string> PartitionValueSql(const std::optional<std::string>& value,
-                                      const DataType& type, std::string_view column);
+Result<std::string> PartitionValueSql(const std::optional<std::string>& value, const DataType& type,
+                                      std::string_view column);
 
 // Canonical stored text for a value DuckDB rendered with CAST(x AS VARCHAR) (any TimeZone: the
 // rendered offset is applied): booleans true/false, timestamps ISO-8601 UTC

@@ -53,6 +53,18 @@ Result<std::map<std::string, std::string>> PhysicalColumns(duck::Connection& con
   return columns;
 }
 
+// "col", "col DESC" or "col ASC" with the column quoted.
+std::string OrderTerm(const std::string& term) {
+  auto space = term.find_last_of(' ');
+  if (space != std::string::npos) {
+    std::string direction = Lower(term.substr(space + 1));
+    if (direction == "desc" || direction == "asc") {
+      return QuoteIdentifier(term.substr(0, space)) + (direction == "desc" ? " DESC" : " ASC");
+    }
+  }
+  return QuoteIdentifier(term);
+}
+
 }  // namespace
 
 Result<std::string> ScanFilesSql(duck::Connection& conn, const Snapshot& snapshot,
@@ -71,7 +83,8 @@ Result<std::string> ScanFilesSql(duck::Connection& conn, const Snapshot& snapsho
     list += QuoteLiteral(snapshot.FilePath(files[i]->path));
   }
   list += "]";
-  std::string source = "read_parquet(" + list + ", union_by_name = true";
+  // Partition values come from the log, never from folder names.
+  std::string source = "read_parquet(" + list + ", union_by_name = true, hive_partitioning = false";
   if (need_file) source += ", filename = '__dlake_path'";
   if (need_row) source += ", file_row_number = true";
   source += ")";
@@ -177,8 +190,8 @@ Result<ScanPlan> PlanScan(duck::Connection& conn, const Snapshot& snapshot,
   if (!options.where.empty()) sql += " WHERE (" + options.where + ")";
   if (!options.order_by.empty()) {
     std::string order;
-    for (const auto& column : options.order_by) {
-      order += (order.empty() ? "" : ", ") + QuoteIdentifier(column);
+    for (const auto& term : options.order_by) {
+      order += (order.empty() ? "" : ", ") + OrderTerm(term);
     }
     sql += " ORDER BY " + order;
   }

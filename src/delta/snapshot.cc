@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/file_util.h"
+#include "dlake/common/time.h"
 #include "delta/checkpoint.h"
 
 namespace dlake::delta {
@@ -102,9 +103,10 @@ Result<int64_t> VersionAt(const std::string& root, const LogListing& listing, in
     if (time <= ts) found = version;
   }
   if (!found) {
-    return FailedPrecondition("timestamp ", ts, " ms is before the earliest available commit "
-                              "(version ", times.begin()->first, " at ", times.begin()->second,
-                              " ms) of '", root, "'");
+    return FailedPrecondition("timestamp ", FormatTimestamp(ts),
+                              " is before the earliest available commit (version ",
+                              times.begin()->first, " at ", FormatTimestamp(times.begin()->second),
+                              ") of '", root, "'");
   }
   return *found;
 }

@@ -106,7 +106,8 @@ Result<std::unique_ptr<TableContext>> TableContext::Make(const std::string& root
 }
 
 WriteSource WriteSource::Parquet(const std::string& path) {
-  return {"SELECT * FROM read_parquet(" + QuoteLiteral(path) + ")", "'" + path + "'"};
+  return {"SELECT * FROM read_parquet(" + QuoteLiteral(path) + ", hive_partitioning = false)",
+          "'" + path + "'"};
 }
 
 WriteSource WriteSource::Csv(const std::string& path) {

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include "delta/checkpoint.h"
 #include "delta/log_files.h"
@@ -179,21 +182,34 @@ Status WriteSnapshotCheckpoint(TableContext& ctx, int64_t version) {
 }
 
 std::optional<double> ParseIntervalHours(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::string rest = text;
-  if (rest.rfind("interval ", 0) == 0) rest = rest.substr(9);
-  double amount = 0;
-  char unit[32] = {0};
-  if (std::sscanf(rest.c_str(), "%lf %31s", &amount, unit) != 2) return std::nullopt;
-  std::string u = unit;
-  if (!u.empty() && u.back() == 's') u.pop_back();
-  if (u == "week") return amount * 24 * 7;
-  if (u == "day") return amount * 24;
-  if (u == "hour") return amount;
-  if (u == "minute") return amount / 60;
-  if (u == "second") return amount / 3600;
-  if (u == "millisecond") return amount / 3600000;
-  return std::nullopt;
+  std::istringstream in(text);
+  std::string word;
+  double hours = 0;
+  bool any = false;
+  while (in >> word) {
+    std::transform(word.begin(), word.end(), word.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!any && word == "interval") continue;
+    char* end = nullptr;
+    double amount = std::strtod(word.c_str(), &end);
+    if (end == word.c_str() || *end != '\0') return std::nullopt;
+    std::string unit;
+    if (!(in >> unit)) return std::nullopt;
+    std::transform(unit.begin(), unit.end(), unit.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+    static const std::map<std::string, double> kHours = {
+        {"week", 168.0},          {"day", 24.0},
+        {"hour", 1.0},            {"minute", 1.0 / 60},
+        {"second", 1.0 / 3600},   {"millisecond", 1.0 / 3600000},
+        {"microsecond", 1.0 / 3600000000.0}};
+    auto it = kHours.find(unit);
+    if (it == kHours.end()) return std::nullopt;
+    hours += amount * it->second;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return hours;
 }
 
 }  // namespace dlake::delta

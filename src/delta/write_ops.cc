@@ -654,7 +654,9 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
       {"predicate", nlohmann::json::array({on}).dump()},
       {"matchedPredicates", options.update_matched ? R"([{"actionType":"update"}])" : "[]"},
       {"notMatchedPredicates", options.insert_unmatched ? R"([{"actionType":"insert"}])" : "[]"}};
-  pending.metrics = {{"numSourceRows", "0"},
+  DLAKE_ASSIGN_OR_RETURN(int64_t source_rows, Count(ctx, "SELECT count(*) FROM " + src,
+                                                    "counting source rows"));
+  pending.metrics = {{"numSourceRows", std::to_string(source_rows)},
                      {"numTargetRowsUpdated", std::to_string(tally.rows_updated)},
                      {"numTargetRowsInserted", std::to_string(inserted)},
                      {"numTargetRowsCopied", std::to_string(tally.rows_copied)},

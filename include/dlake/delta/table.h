@@ -45,7 +45,8 @@ struct ScanOptions {
   // A DuckDB SQL predicate over the table's columns. Files are skipped using partition values
   // and stats for the simple comparisons in it; the whole predicate is applied to the rows.
   std::string where;
-  // Row order; empty = file order as stored, which Delta does not guarantee across files.
+  // Row order: column names, each optionally followed by " DESC" or " ASC"; empty = file
+  // order as stored, which Delta does not guarantee across files.
   std::vector<std::string> order_by;
   std::optional<int64_t> limit;
 };
