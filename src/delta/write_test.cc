@@ -599,9 +599,7 @@ TEST_F(WriteRoundTripTest, MergeRecordsItsSourceRowCount) {
   EXPECT_EQ(merged.rows_updated, 5);
   const json metrics = ActionsOf(root(), 1, "commitInfo").at(0)["operationMetrics"];
   EXPECT_EQ(metrics.value("numTargetRowsInserted", ""), "10") << metrics.dump();
-  // BUG: expected numSourceRows "15" (the rows of the merge source, as Spark records it);
-  // actually always "0": write_ops.cc MergeRows writes `{"numSourceRows", "0"}` instead of
-  // counting __dlake_merge_source.
+  // Regression: numSourceRows (the merge source's rows, as Spark records it) used to be "0".
   EXPECT_EQ(metrics.value("numSourceRows", ""), "15") << metrics.dump();
 }
 
