@@ -92,7 +92,9 @@ TEST_P(GoldenConformanceTest, EveryReadableVersionMatchesTheExpectedRows) {
     EXPECT_TRUE(CompareRowSets(*expected, *actual)) << name << " at version " << version;
     ++compared;
   }
-  if (manifest->row_count(manifest->latest_version())) EXPECT_GT(compared, 0);
+  if (manifest->row_count(manifest->latest_version())) {
+    EXPECT_GT(compared, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, GoldenConformanceTest,

@@ -458,7 +458,9 @@ TEST_F(WriteRoundTripTest, EveryOperationReadsTheSameInOurReaderAndChdbAtEveryVe
     const HistoryEntry& entry = history[i];
     SCOPED_TRACE("version " + std::to_string(entry.version));
     EXPECT_EQ(entry.commit_info.value("timestamp", int64_t{-1}), entry.timestamp_ms);
-    if (i + 1 < history.size()) EXPECT_GT(entry.timestamp_ms, history[i + 1].timestamp_ms);
+    if (i + 1 < history.size()) {
+      EXPECT_GT(entry.timestamp_ms, history[i + 1].timestamp_ms);
+    }
     auto at = table->Describe(VersionSpec{std::nullopt, entry.timestamp_ms});
     ASSERT_THAT(at.status(), IsOk());
     EXPECT_EQ(at->version, entry.version);
