@@ -155,6 +155,25 @@ TEST(GoldenDelta, TimeTravelByTimestampUsesCommitModificationTimes) {
   EXPECT_EQ(rows->num_rows, 20u);
 }
 
+TEST(GoldenDelta, AMissingDataFileIsNamedNotReadAsFewerRows) {
+  ::dlake::testing::TempDir dir;
+  std::string copy = dir.path() + "/table";
+  const std::string name = "delta-time-travel-start-start20-start40";
+  ASSERT_TRUE(::dlake::testing::CopyTableWithMtimes(name, copy).ok());
+  auto manifest = GoldenManifest::Load(name);
+  ASSERT_TRUE(manifest.ok());
+  std::string gone =
+      copy + "/" + manifest->json()["latest_active_files"][0]["path"].get<std::string>();
+  ASSERT_TRUE(std::filesystem::remove(gone));
+  auto table = Table::Open(copy);
+  ASSERT_TRUE(table.ok());
+  auto rows = (*table)->Read({});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(rows.status().message(), ::testing::HasSubstr(gone));
+  EXPECT_THAT(rows.status().message(), ::testing::HasSubstr("VACUUM"));
+}
+
 TEST(GoldenDelta, UncommittedTmpFilesAndOrphansAreIgnored) {
   // delta-rs-simple_table has an uncommitted commit under _delta_log/.tmp and an orphan file.
   auto listing = ListLog(::dlake::testing::GoldenTablePath("delta-rs-simple_table"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <set>
 
 #include "delta/partition_values.h"
@@ -77,6 +78,15 @@ Result<std::string> ScanFilesSql(duck::Connection& conn, const Snapshot& snapsho
   bool need_file = partitioned || has_dv || Wants(extra_columns, kFileColumn);
   bool need_row = has_dv || Wants(extra_columns, kRowColumn);
 
+  for (const AddFile* file : files) {
+    std::error_code ec;
+    if (!std::filesystem::exists(snapshot.FilePath(file->path), ec)) {
+      return FailedPrecondition(
+          "data file '", snapshot.FilePath(file->path), "' of version ", snapshot.version, " of '",
+          snapshot.root, "' no longer exists (VACUUM deletes the files of versions older than "
+          "its retention; or it was removed by hand)");
+    }
+  }
   std::string list = "[";
   for (size_t i = 0; i < files.size(); ++i) {
     if (i) list += ", ";
