@@ -204,6 +204,18 @@ bool KeepInPath(unsigned char c) {
 
 }  // namespace
 
+RemoveFile RemoveFor(const AddFile& file, int64_t now_ms, bool data_change) {
+  RemoveFile remove;
+  remove.path = file.path;
+  remove.deletion_timestamp = now_ms;
+  remove.data_change = data_change;
+  remove.extended_file_metadata = true;
+  remove.partition_values = file.partition_values;
+  remove.size = file.size;
+  remove.deletion_vector = file.deletion_vector;
+  return remove;
+}
+
 std::string FileActionKey(const std::string& path,
                           const std::optional<DeletionVectorDescriptor>& dv) {
   return dv ? path + '\n' + dv->UniqueId() : path;

@@ -84,6 +84,10 @@ struct OtherAction {
 
 using Action = std::variant<Protocol, Metadata, AddFile, RemoveFile, Txn, CommitInfo, OtherAction>;
 
+// The remove action that takes `file` out of the table at `now_ms`, with extendedFileMetadata
+// (partition values and size) so VACUUM and readers of the tombstone need nothing else.
+RemoveFile RemoveFor(const AddFile& file, int64_t now_ms, bool data_change);
+
 // The key of a file action for reconciliation: path + deletion vector id.
 std::string FileActionKey(const std::string& path, const std::optional<DeletionVectorDescriptor>& dv);
 

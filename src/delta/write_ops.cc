@@ -164,16 +164,6 @@ Status CheckConstraints(TableContext& ctx, const Schema& schema, const std::stri
   return Status::Ok();
 }
 
-RemoveFile RemoveOf(const AddFile& add, int64_t now, bool data_change) {
-  RemoveFile remove;
-  remove.path = add.path;
-  remove.deletion_timestamp = now;
-  remove.data_change = data_change;
-  remove.extended_file_metadata = true;
-  remove.partition_values = add.partition_values;
-  remove.size = add.size;
-  return remove;
-}
 
 void DeleteWrittenFiles(TableContext& ctx, const std::vector<AddFile>& adds) {
   for (const auto& add : adds) (void)ctx.env->RemoveFile(JoinPath(ctx.root, add.path));
@@ -288,7 +278,7 @@ Status RewriteWithout(TableContext& ctx, const Snapshot& snapshot, const std::st
   for (const AddFile* file : candidates) {
     auto it = per_file.find(file->path);
     if (it == per_file.end() || it->second.first == 0) continue;
-    tally.removes.push_back(RemoveOf(*file, now, /*data_change=*/true));
+    tally.removes.push_back(RemoveFor(*file, now, /*data_change=*/true));
     tally.rows_deleted += it->second.first;
     if (it->second.first < it->second.second) {
       partial += (partial.empty() ? "" : ", ") + QuoteLiteral(file->path);
@@ -333,6 +323,15 @@ Status ValidateProperties(const std::map<std::string, std::string>& properties) 
     }
   }
   return Status::Ok();
+}
+
+// Adds the metaData action of a schema that merge_schema widened.
+void RecordSchemaChange(const Snapshot& snapshot, const Schema& schema, PendingCommit& pending) {
+  if (schema.fields.size() == snapshot.schema.fields.size()) return;
+  Metadata metadata = snapshot.metadata;
+  metadata.schema_string = SerializeSchema(schema);
+  pending.actions.emplace_back(std::move(metadata));
+  pending.changes_metadata = true;
 }
 
 nlohmann::json Metrics(const WriteTally& tally) {
@@ -436,12 +435,7 @@ Result<CommitResult> AppendRows(TableContext& ctx, const WriteSource& source,
                         {"partitionBy",
                          nlohmann::json(snapshot.metadata.partition_columns).dump()}};
   pending.metrics = Metrics(tally);
-  if (schema.fields.size() != snapshot.schema.fields.size()) {
-    Metadata metadata = snapshot.metadata;
-    metadata.schema_string = SerializeSchema(schema);
-    pending.actions.emplace_back(std::move(metadata));
-    pending.changes_metadata = true;
-  }
+  RecordSchemaChange(snapshot, schema, pending);
   if (options.app_id) {
     pending.actions.emplace_back(
         Txn{*options.app_id, options.app_version.value_or(0), ctx.env->NowMs()});
@@ -471,7 +465,7 @@ Result<CommitResult> OverwriteRows(TableContext& ctx, const WriteSource& source,
   if (options.replace_where.empty()) {
     const int64_t now = ctx.env->NowMs();
     for (const auto& file : snapshot.files) {
-      tally.removes.push_back(RemoveOf(file, now, /*data_change=*/true));
+      tally.removes.push_back(RemoveFor(file, now, /*data_change=*/true));
       tally.rows_deleted += NumRecords(file.stats).value_or(0);
     }
     pending.parameters = {{"mode", "Overwrite"}};
@@ -502,12 +496,7 @@ Result<CommitResult> OverwriteRows(TableContext& ctx, const WriteSource& source,
   tally.adds = std::move(rewritten);
   tally.adds.insert(tally.adds.end(), written->begin(), written->end());
   pending.metrics = Metrics(tally);
-  if (schema.fields.size() != snapshot.schema.fields.size()) {
-    Metadata metadata = snapshot.metadata;
-    metadata.schema_string = SerializeSchema(schema);
-    pending.actions.emplace_back(std::move(metadata));
-    pending.changes_metadata = true;
-  }
+  RecordSchemaChange(snapshot, schema, pending);
   return CommitTally(ctx, snapshot, std::move(pending), std::move(tally));
 }
 
@@ -615,7 +604,7 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
     const int64_t now = ctx.env->NowMs();
     for (const AddFile* file : candidates) {
       if (!touched.count(file->path)) continue;
-      tally.removes.push_back(RemoveOf(*file, now, /*data_change=*/true));
+      tally.removes.push_back(RemoveFor(*file, now, /*data_change=*/true));
       list += (list.empty() ? "" : ", ") + QuoteLiteral(file->path);
     }
     add_part("SELECT t.* FROM (" + scan + ") AS t WHERE t.__dlake_file IN (" + list +
@@ -664,12 +653,7 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
                      {"numTargetFilesAdded", std::to_string(tally.adds.size())}};
   pending.reads_data = true;
   pending.read_predicates = predicates;
-  if (schema.fields.size() != snapshot.schema.fields.size()) {
-    Metadata metadata = snapshot.metadata;
-    metadata.schema_string = SerializeSchema(schema);
-    pending.actions.emplace_back(std::move(metadata));
-    pending.changes_metadata = true;
-  }
+  RecordSchemaChange(snapshot, schema, pending);
   return CommitTally(ctx, snapshot, std::move(pending), std::move(tally));
 }
 
