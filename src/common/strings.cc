@@ -32,9 +32,9 @@ std::string_view TrimWhitespace(std::string_view text) {
 
 std::string JoinStrings(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
   }
   return out;
 }
