@@ -183,10 +183,12 @@ std::string BarsSql(int64_t first, int64_t rows) {
 }
 
 delta::TableOptions TableOptionsFor(const Config& config, Env* env) {
+  RuntimeOptions runtime;
+  runtime.env = env;
+  runtime.flags = {{"memory_limit", config.memory_limit},
+                   {"threads", std::to_string(config.threads)}};
   delta::TableOptions options;
-  options.env = env;
-  options.threads = config.threads;
-  options.memory_limit = config.memory_limit;
+  options.runtime = ValueOrDie(Runtime::Make(runtime), "Runtime::Make");
   return options;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,11 +68,23 @@ IngestRequest MakeRequest(const std::string& csv, bool dry_run) {
   return request;
 }
 
+using Settings = std::map<std::string, std::string>;
+
+// The options of a lake at `dir` on a runtime of its own (as the CLI opens one).
+LakeOptions LakeOptionsFor(const std::string& dir, const Settings& settings) {
+  RuntimeOptions runtime_options;
+  runtime_options.lake = dir;
+  runtime_options.flags = settings;
+  LakeOptions options;
+  options.runtime = ValueOrDie(Runtime::Make(runtime_options), "Runtime::Make");
+  return options;
+}
+
 // One lake ingest into a fresh lake at `dir`. Returns the report.
-IngestReport RunLake(const std::string& dir, const std::string& csv, const LakeOptions& options,
+IngestReport RunLake(const std::string& dir, const std::string& csv, const Settings& settings,
                      RunTimes& times) {
   const double t0 = NowSeconds();
-  auto lake = ValueOrDie(Lake::Init(dir, options), "Lake::Init");
+  auto lake = ValueOrDie(Lake::Init(dir, LakeOptionsFor(dir, settings)), "Lake::Init");
   const double t1 = NowSeconds();
   IngestReport report = ValueOrDie(lake->Ingest(MakeRequest(csv, false)), "Lake::Ingest");
   const double t2 = NowSeconds();
@@ -125,9 +138,8 @@ int Run(const Config& config) {
               config.threads, config.memory_limit.c_str(), config.runs, load[0],
               scratch.path().c_str());
 
-  LakeOptions lake_options;
-  lake_options.memory_limit = config.memory_limit;
-  lake_options.threads = config.threads;
+  const Settings lake_options = {
+      {"memory_limit", config.memory_limit}, {"threads", std::to_string(config.threads)}};
 
   RunTimes lake_times, duck_times;
   TreeSize lake_size, duck_size;
@@ -160,7 +172,7 @@ int Run(const Config& config) {
   RunTimes again;
   for (int run = 0; run < config.runs; ++run) {
     const double t0 = NowSeconds();
-    auto lake = ValueOrDie(Lake::Open(last_lake, lake_options), "Lake::Open");
+    auto lake = ValueOrDie(Lake::Open(last_lake, LakeOptionsFor(last_lake, lake_options)), "Lake::Open");
     const double t1 = NowSeconds();
     IngestReport report = ValueOrDie(lake->Ingest(MakeRequest(csv, false)), "Lake::Ingest (again)");
     const double t2 = NowSeconds();
@@ -178,7 +190,8 @@ int Run(const Config& config) {
   for (int run = 0; run < config.runs; ++run) {
     const std::string lake_dir = scratch.Sub("dry-" + std::to_string(run));
     const double t0 = NowSeconds();
-    auto lake = ValueOrDie(Lake::Init(lake_dir, lake_options), "Lake::Init");
+    auto lake = ValueOrDie(Lake::Init(lake_dir, LakeOptionsFor(lake_dir, lake_options)),
+                           "Lake::Init");
     const double t1 = NowSeconds();
     (void)ValueOrDie(lake->Ingest(MakeRequest(csv, true)), "Lake::Ingest (dry run)");
     const double t2 = NowSeconds();

@@ -190,7 +190,8 @@ ReadResult LakeRead(Lake& lake, const DatasetId& dataset, const Slice& slice) {
 }
 
 std::string FileList(Lake& lake, const DatasetId& dataset, const Slice& slice, size_t* count) {
-  auto files = ValueOrDie(lake.manifest().FilesOverlapping(dataset, slice.start, slice.end),
+  auto manifest = ValueOrDie(Manifest::Open(lake.root() + "/manifest.db", {}), "Manifest::Open");
+  auto files = ValueOrDie(manifest->FilesOverlapping(dataset, slice.start, slice.end),
                           "Manifest::FilesOverlapping");
   *count = files.size();
   std::string list = "read_parquet([";
@@ -216,9 +217,12 @@ int Run(const Config& config) {
   std::printf("  threads=%d memory_limit=%s  load average %.2f  folder %s\n", config.threads,
               config.memory_limit.c_str(), load[0], scratch.path().c_str());
 
+  RuntimeOptions runtime_options;
+  runtime_options.lake = scratch.Sub("lake");
+  runtime_options.flags = {{"memory_limit", config.memory_limit},
+                           {"threads", std::to_string(config.threads)}};
   LakeOptions options;
-  options.memory_limit = config.memory_limit;
-  options.threads = config.threads;
+  options.runtime = ValueOrDie(Runtime::Make(runtime_options), "Runtime::Make");
   auto lake = ValueOrDie(Lake::Init(scratch.Sub("lake"), options), "Lake::Init");
   const double t0 = NowSeconds();
   BuildLake(*lake, scratch, config);

@@ -9,6 +9,7 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
+find_package(tomlplusplus 3 REQUIRED)
 find_package(Threads REQUIRED)
 
 if(NOT DUCKDB_ROOT)

@@ -23,7 +23,8 @@ readonly PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libsqlite3-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libcpp-httplib-dev libtomlplusplus-dev
+  clang-format clang-tidy
 )
 
 log() { echo "setup: $*" >&2; }

@@ -173,4 +173,14 @@ ProcessResult RunDlake(const std::vector<std::string>& args,
   return result;
 }
 
+std::shared_ptr<Runtime> TestRuntime(Env* env, const std::string& lake) {
+  RuntimeOptions options;
+  options.env = env;
+  options.lake = lake;
+  options.flags = {{"threads", "1"}, {"memory_limit", "256MB"}};
+  auto runtime = Runtime::Make(options);
+  EXPECT_TRUE(runtime.ok()) << runtime.status().ToString();
+  return runtime.ok() ? *runtime : nullptr;
+}
+
 }  // namespace dlake::testing

@@ -11,8 +11,16 @@
 #include <vector>
 
 #include "dlake/common/status.h"
+#include "dlake/runtime/runtime.h"
 
 namespace dlake::testing {
+
+// ---- Runtime ----
+
+// A runtime for tests: one DuckDB thread and 256 MB, the given Env (nullptr = the default),
+// settings from `lake`'s dlake.toml when given and from DLAKE_* variables. Fails the test (and
+// returns nullptr) when it cannot be made.
+std::shared_ptr<Runtime> TestRuntime(Env* env = nullptr, const std::string& lake = "");
 
 // ---- Status matchers ----
 

@@ -59,8 +59,7 @@ RowSet RowsOf(const std::vector<Batch>& batches) {
 
 delta::TableOptions SmallOptions() {
   delta::TableOptions options;
-  options.threads = 1;
-  options.memory_limit = "256MB";
+  options.runtime = testing::TestRuntime();
   return options;
 }
 

@@ -290,10 +290,10 @@ TEST_F(DownloadProcessTest, DownloadSymbolsListsAndStoresTheMarketsSymbols) {
   // Stored in the manifest, per exchange and market.
   auto lake = Lake::Open(lake_, LakeOptions{});
   ASSERT_THAT(lake.status(), IsOk());
-  auto stored = (*lake)->manifest().Symbols("BINANCE", "FUTURES");
+  auto stored = (*lake)->Symbols("BINANCE", "FUTURES");
   ASSERT_THAT(stored.status(), IsOk());
   EXPECT_EQ(stored->size(), want.size());
-  auto stored_bybit = (*lake)->manifest().Symbols("BYBIT", "LINEAR");
+  auto stored_bybit = (*lake)->Symbols("BYBIT", "LINEAR");
   ASSERT_THAT(stored_bybit.status(), IsOk());
   EXPECT_EQ(stored_bybit->size(), 2u);
 
@@ -728,7 +728,7 @@ TEST_F(DownloadProcessTest, MinutesTheExchangeHasNotPublishedYetAreNotRecordedAs
   EXPECT_TRUE(have.count(minute - kMsPerMinute)) << "the candle at minute-1m is never fetched";
   auto lake = Lake::Open(lake_, LakeOptions{});
   ASSERT_THAT(lake.status(), IsOk());
-  auto gaps = (*lake)->manifest().KnownGaps(DatasetOf("BINANCE/FUTURES/BTCUSDT/raw/1m").value());
+  auto gaps = (*lake)->KnownGaps(DatasetOf("BINANCE/FUTURES/BTCUSDT/raw/1m").value());
   ASSERT_THAT(gaps.status(), IsOk());
   for (const auto& g : *gaps) {
     ADD_FAILURE() << "known gap " << FormatTimestamp(g.time_from) << " .. "
@@ -873,7 +873,7 @@ TEST_F(DownloadProcessTest, DownloadsKilledAtRandomMomentsResumeWithoutDuplicate
   // again (a gap found in two pieces may be recorded as two adjoining rows).
   auto lake = Lake::Open(lake_, LakeOptions{});
   ASSERT_THAT(lake.status(), IsOk());
-  auto gaps = (*lake)->manifest().KnownGaps(DatasetOf(path).value());
+  auto gaps = (*lake)->KnownGaps(DatasetOf(path).value());
   ASSERT_THAT(gaps.status(), IsOk());
   std::sort(gaps->begin(), gaps->end(),
             [](const KnownGap& a, const KnownGap& b) { return a.time_from < b.time_from; });

@@ -89,7 +89,7 @@ void FailEachCallInTurn(Faults& faults, const std::string& template_lake,
     SCOPED_TRACE("failing from mutating call " + std::to_string(n));
     CopyTree(template_lake, lake_dir);
     LakeOptions options;
-    options.env = faults.env();
+    options.runtime = testing::TestRuntime(faults.env(), lake_dir);
     // Init on an existing lake opens it (and goes through the Env for its folders).
     DLAKE_ASSERT_OK_AND_ASSIGN(auto lake, Lake::Init(lake_dir, options));
     faults.Arm(n);

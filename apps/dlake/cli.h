@@ -5,12 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "dlake/json.h"
 #include "dlake/lake.h"
 
 namespace dlake::cli {
@@ -24,8 +26,9 @@ struct GlobalOptions {
   std::string lake;
   bool json = false;
   bool verbose = false;
-  std::string memory_limit;
-  int threads = 0;
+  // Settings given as flags (--memory-limit, --threads, …), by setting name; checked by
+  // dlake::Settings like every other source.
+  std::map<std::string, std::string> settings;
 };
 
 // A bad command-line value (a date, a period): reported with exit code 2.
@@ -70,15 +73,22 @@ struct DatasetFlags {
 // [start, end) from --start/--end text; empty text = unbounded.
 std::pair<int64_t, int64_t> ParseRange(const std::string& start, const std::string& end);
 
+// Adds the global flag of every setting that has one (dlake::SettingCatalog) to `app`.
+void AddSettingFlags(CLI::App& app, GlobalOptions& options);
+// The runtime for the lake at `lake` ("" = none): settings from the flags, DLAKE_* variables
+// and <lake>/dlake.toml. A bad setting is a usage error (exit 2) wherever it comes from.
+std::shared_ptr<Runtime> MakeRuntime(const GlobalOptions& options, const std::string& lake);
+// The lake named by --lake, $DLAKE_LAKE or the working directory, opened on its runtime.
 std::unique_ptr<Lake> OpenLake(const GlobalOptions& options);
-LakeOptions MakeLakeOptions(const GlobalOptions& options);
+// The lake to take settings from for commands that work without one (dlake delta, dlake
+// config): --lake or $DLAKE_LAKE when given (which must be lakes), else the nearest lake above
+// the working directory, else "".
+std::string OptionalLake(const GlobalOptions& options);
 
 void PrintJson(const nlohmann::json& value);
+// Prints JSON text that the library produced.
+void PrintJson(const std::string& json_text);
 std::string HumanBytes(int64_t bytes);
-// "256MB", "1.5 GB", "512k", "1048576": a size in bytes with an optional unit B, K[B], M[B],
-// G[B] or T[B] (also KiB…TiB; case-insensitive; powers of 1024, as HumanBytes prints them).
-// InvalidArgument naming `text` for anything else, zero or negative sizes.
-Result<int64_t> ParseByteSize(std::string_view text);
 std::string TimeText(int64_t ms);
 
 void AddInitCommand(CLI::App& app, GlobalOptions& global);
@@ -88,6 +98,8 @@ void AddListCommand(CLI::App& app, GlobalOptions& global);
 void AddDeleteCommand(CLI::App& app, GlobalOptions& global);
 void AddVerifyCommand(CLI::App& app, GlobalOptions& global);
 void AddDownloadCommands(CLI::App& app, GlobalOptions& global);
+// `dlake config`: the resolved settings and where each came from.
+void AddConfigCommand(CLI::App& app, GlobalOptions& global);
 // `dlake delta …`: Delta Lake tables in any folder (no lake needed).
 void AddDeltaCommands(CLI::App& app, GlobalOptions& global);
 

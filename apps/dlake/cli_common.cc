@@ -30,12 +30,7 @@ DatasetFilter DatasetFlags::Filter() const {
   if (!exchange.empty()) filter.exchange = CheckUsage(NormalizeName("exchange", exchange));
   if (!market.empty()) filter.market = CheckUsage(NormalizeName("market", market));
   if (!symbol.empty()) filter.symbol = CheckUsage(NormalizeSymbol(symbol));
-  if (!type.empty()) {
-    if (type != kTypeRaw && type != kTypeAgg && type != kTypeTicks && type != kTypeAlt) {
-      throw UsageError("unknown data type '" + type + "' (known: raw, agg, ticks, alt)");
-    }
-    filter.type = type;
-  }
+  if (!type.empty()) filter.type = CheckUsage(ParseDataType(type));
   if (!period.empty()) filter.period = CheckUsage(ParsePeriod(period)).name;
   return filter;
 }
@@ -47,20 +42,48 @@ std::pair<int64_t, int64_t> ParseRange(const std::string& start, const std::stri
   return {from, to};
 }
 
-LakeOptions MakeLakeOptions(const GlobalOptions& options) {
+void AddSettingFlags(CLI::App& app, GlobalOptions& options) {
+  for (const SettingSpec& spec : SettingCatalog()) {
+    if (!spec.has_flag) continue;
+    const std::string name(spec.name);
+    app.add_option(SettingFlag(name), options.settings[name],
+                   std::string(spec.help) + " (default: $" + SettingEnvironmentVariable(name) +
+                       ", dlake.toml '" + name + "', " +
+                       (spec.default_value.empty() ? "unset" : std::string(spec.default_value)) +
+                       ")");
+  }
+}
+
+std::shared_ptr<Runtime> MakeRuntime(const GlobalOptions& options, const std::string& lake) {
   if (options.verbose) spdlog::set_level(spdlog::level::info);
-  LakeOptions lake_options;
-  lake_options.memory_limit = options.memory_limit;
-  lake_options.threads = options.threads;
-  return lake_options;
+  RuntimeOptions runtime_options;
+  runtime_options.lake = lake;
+  for (const auto& [name, value] : options.settings) {
+    if (!value.empty()) runtime_options.flags[name] = value;
+  }
+  auto runtime = Runtime::Make(runtime_options);
+  if (!runtime.ok() && runtime.status().code() == StatusCode::kInvalidArgument) {
+    throw UsageError(runtime.status().message());
+  }
+  return Check(std::move(runtime));
 }
 
 std::unique_ptr<Lake> OpenLake(const GlobalOptions& options) {
   std::string dir = Check(Lake::Locate(options.lake));
-  return Check(Lake::Open(dir, MakeLakeOptions(options)));
+  LakeOptions lake_options;
+  lake_options.runtime = MakeRuntime(options, dir);
+  return Check(Lake::Open(dir, lake_options));
+}
+
+std::string OptionalLake(const GlobalOptions& options) {
+  const char* from_env = std::getenv("DLAKE_LAKE");
+  if (!options.lake.empty() || (from_env && *from_env)) return Check(Lake::Locate(options.lake));
+  auto found = Lake::Locate("");
+  return found.ok() ? *found : "";
 }
 
 void PrintJson(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+void PrintJson(const std::string& json_text) { std::cout << json_text << "\n"; }
 
 std::string HumanBytes(int64_t bytes) {
   static const char* kUnits[] = {"B", "KB", "MB", "GB", "TB"};
@@ -70,36 +93,6 @@ std::string HumanBytes(int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
   return buf;
-}
-
-Result<int64_t> ParseByteSize(std::string_view text) {
-  auto bad = [&] {
-    return InvalidArgument("bad size '", text, "' (expected e.g. 256MB, 1.5GB or a byte count)");
-  };
-  size_t digits = 0;
-  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
-                                  text[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return bad();
-  std::string number_text(text.substr(0, digits));
-  char* end = nullptr;
-  double number = std::strtod(number_text.c_str(), &end);
-  if (end != number_text.c_str() + number_text.size()) return bad();
-  std::string unit;
-  for (char c : text.substr(digits)) {
-    if (c != ' ') unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  static const std::pair<const char*, int> kUnits[] = {
-      {"", 0},   {"B", 0},   {"K", 1},  {"KB", 1},  {"KIB", 1}, {"M", 2},  {"MB", 2},
-      {"MIB", 2}, {"G", 3},  {"GB", 3}, {"GIB", 3}, {"T", 4},   {"TB", 4}, {"TIB", 4}};
-  for (const auto& [name, power] : kUnits) {
-    if (unit != name) continue;
-    double bytes = number * std::pow(1024.0, power);
-    if (bytes < 1 || bytes > 9.0e18) return bad();
-    return static_cast<int64_t>(bytes);
-  }
-  return bad();
 }
 
 std::string TimeText(int64_t ms) { return FormatTimestamp(ms); }

@@ -16,31 +16,14 @@
 
 namespace dlake::cli {
 
-delta::TableOptions MakeTableOptions(const GlobalOptions& global) {
-  if (global.verbose) spdlog::set_level(spdlog::level::info);
-  delta::TableOptions options;
-  std::string memory_limit = global.memory_limit;
-  if (const char* env = std::getenv("DLAKE_MEMORY_LIMIT"); memory_limit.empty() && env) {
-    memory_limit = env;
-  }
-  if (!memory_limit.empty()) options.memory_limit = memory_limit;
-  options.threads = global.threads;
-  if (const char* env = std::getenv("DLAKE_THREADS"); options.threads == 0 && env) {
-    std::string_view text(env);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), options.threads);
-    if (ec != std::errc() || end != text.data() + text.size() || options.threads < 0) {
-      throw UsageError("bad $DLAKE_THREADS '" + std::string(text) + "' (expected a count)");
-    }
-  }
-  return options;
+std::unique_ptr<delta::Table> OpenTable(const std::string& dir, const GlobalOptions& global) {
+  return Check(delta::Table::Open(dir, MakeTableOptions(global)));
 }
 
-std::unique_ptr<delta::Table> OpenTable(const std::string& dir, const GlobalOptions& global) {
-  auto table = delta::Table::Open(dir, MakeTableOptions(global));
-  if (!table.ok() && table.status().message().find(dir) == std::string::npos) {
-    throw StatusError(table.status().WithContext("cannot open Delta table '" + dir + "'"));
-  }
-  return Check(std::move(table));
+delta::TableOptions MakeTableOptions(const GlobalOptions& global) {
+  delta::TableOptions options;
+  options.runtime = MakeRuntime(global, OptionalLake(global));
+  return options;
 }
 
 int64_t ParseTimeFlag(const std::string& text) {
@@ -97,19 +80,7 @@ void PrintCommit(const GlobalOptions& global, const std::string& table,
                  const std::string& operation, const delta::CommitResult& result,
                  const std::string& skipped_text) {
   if (global.json) {
-    PrintJson({{"table", table},
-               {"operation", operation},
-               {"version", result.version >= 0 ? nlohmann::json(result.version) : nullptr},
-               {"skipped", result.skipped},
-               {"attempts", result.attempts},
-               {"files_added", result.files_added},
-               {"files_removed", result.files_removed},
-               {"rows_written", result.rows_written},
-               {"rows_deleted", result.rows_deleted},
-               {"rows_updated", result.rows_updated},
-               {"rows_copied", result.rows_copied},
-               {"bytes_added", result.bytes_added},
-               {"bytes_removed", result.bytes_removed}});
+    PrintJson(delta::ToJson(result, table, operation));
     return;
   }
   if (result.skipped || result.version < 0) {

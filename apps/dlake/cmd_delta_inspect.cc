@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "batch_writer.h"
+#include "dlake/common/batch_writer.h"
 #include "delta_commands.h"
 #include "dlake/common/time.h"
 
@@ -155,74 +155,28 @@ void AddHistory(CLI::App& delta, GlobalOptions& global) {
     auto table = OpenTable(flags.table, global);
     auto entries = Check(table->History(flags.limit));
     if (global.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& entry : entries) {
-        out.push_back({{"version", entry.version},
-                       {"timestamp", entry.timestamp_ms},
-                       {"time", TimeText(entry.timestamp_ms)},
-                       {"operation", Field(entry.commit_info, "operation")},
-                       {"parameters", Field(entry.commit_info, "operationParameters")},
-                       {"metrics", Field(entry.commit_info, "operationMetrics")},
-                       {"commit_info", entry.commit_info}});
-      }
-      PrintJson(out);
+      PrintJson(delta::ToJson(entries));
       return;
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& entry : entries) {
-      nlohmann::json operation = Field(entry.commit_info, "operation");
+      nlohmann::json info = nlohmann::json::parse(entry.commit_info, nullptr, false);
+      if (info.is_discarded()) info = nlohmann::json::object();
+      nlohmann::json operation = Field(info, "operation");
       rows.push_back({std::to_string(entry.version), TimeText(entry.timestamp_ms),
                       operation.is_string() ? operation.get<std::string>() : "",
-                      KeyValues(Field(entry.commit_info, "operationParameters")),
-                      KeyValues(Field(entry.commit_info, "operationMetrics"))});
+                      KeyValues(Field(info, "operationParameters")),
+                      KeyValues(Field(info, "operationMetrics"))});
     }
     PrintTextTable({"VERSION", "TIME", "OPERATION", "PARAMETERS", "METRICS"}, rows);
   });
 }
 
-nlohmann::json DescriptionJson(const delta::TableDescription& d) {
-  nlohmann::json columns = nlohmann::json::array();
-  for (const auto& column : d.columns) {
-    columns.push_back({{"name", column.name},
-                       {"type", column.type},
-                       {"nullable", column.nullable},
-                       {"partition", column.partition}});
-  }
-  auto optional = [](const auto& value) {
-    return value ? nlohmann::json(*value) : nlohmann::json();
-  };
-  return {{"path", d.path},
-          {"version", d.version},
-          {"timestamp", d.timestamp_ms},
-          {"time", TimeText(d.timestamp_ms)},
-          {"id", d.id},
-          {"name", optional(d.name)},
-          {"description", optional(d.description)},
-          {"columns", columns},
-          {"partition_columns", d.partition_columns},
-          {"properties", d.configuration},
-          {"protocol",
-           {{"min_reader_version", d.min_reader_version},
-            {"min_writer_version", d.min_writer_version},
-            {"reader_features", d.reader_features},
-            {"writer_features", d.writer_features}}},
-          {"files", d.num_files},
-          {"size_bytes", d.size_bytes},
-          {"rows", optional(d.num_records)},
-          {"checkpoint_version", optional(d.checkpoint_version)}};
-}
-
-std::string Joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
-}
-
 void PrintDescription(const delta::TableDescription& d) {
   std::string protocol = "reader " + std::to_string(d.min_reader_version) + ", writer " +
                          std::to_string(d.min_writer_version);
-  if (!d.reader_features.empty()) protocol += "; reader features: " + Joined(d.reader_features);
-  if (!d.writer_features.empty()) protocol += "; writer features: " + Joined(d.writer_features);
+  if (!d.reader_features.empty()) protocol += "; reader features: " + JoinStrings(d.reader_features);
+  if (!d.writer_features.empty()) protocol += "; writer features: " + JoinStrings(d.writer_features);
   std::vector<std::vector<std::string>> facts = {
       {"Table", d.path},
       {"Version", std::to_string(d.version) + " (" + TimeText(d.timestamp_ms) + ")"},
@@ -237,7 +191,7 @@ void PrintDescription(const delta::TableDescription& d) {
                                      ? "version " + std::to_string(*d.checkpoint_version)
                                      : "none"});
   facts.push_back(
-      {"Partitioned by", d.partition_columns.empty() ? "(none)" : Joined(d.partition_columns)});
+      {"Partitioned by", d.partition_columns.empty() ? "(none)" : JoinStrings(d.partition_columns)});
   for (const auto& [key, value] : d.configuration) facts.push_back({"Property", key + "=" + value});
   for (const auto& fact : facts)
     std::cout << fact[0] << std::string(16 - fact[0].size(), ' ') << fact[1] << "\n";
@@ -267,7 +221,7 @@ void AddDescribe(CLI::App& delta, GlobalOptions& global) {
     auto table = OpenTable(flags.table, global);
     auto description = Check(table->Describe(at));
     if (global.json) {
-      PrintJson(DescriptionJson(description));
+      PrintJson(delta::ToJson(description));
     } else {
       PrintDescription(description);
     }

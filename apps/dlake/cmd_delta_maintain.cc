@@ -74,11 +74,7 @@ void AddVacuum(CLI::App& delta, GlobalOptions& global) {
     auto table = OpenTable(flags.table, global);
     auto result = Check(table->Vacuum(options));
     if (global.json) {
-      PrintJson({{"table", flags.table},
-                 {"dry_run", result.dry_run},
-                 {"files", result.files},
-                 {"count", result.files.size()},
-                 {"bytes", result.bytes}});
+      PrintJson(delta::ToJson(result, flags.table));
       return;
     }
     PrintFiles(result.files);
@@ -97,7 +93,7 @@ void AddCheckpoint(CLI::App& delta, GlobalOptions& global) {
     auto table = OpenTable(table_dir, global);
     int64_t version = Check(table->Checkpoint());
     if (global.json) {
-      PrintJson({{"table", table_dir}, {"checkpoint_version", version}});
+      PrintJson(delta::CheckpointJson(version, table_dir));
     } else {
       std::cout << table_dir << ": checkpoint written at version " << version << "\n";
     }
@@ -124,12 +120,7 @@ void AddCleanupLog(CLI::App& delta, GlobalOptions& global) {
     auto table = OpenTable(flags.table, global);
     auto result = Check(table->CleanupLog(retention_hours));
     if (global.json) {
-      PrintJson({{"table", flags.table},
-                 {"files", result.files},
-                 {"count", result.files.size()},
-                 {"cutoff_checkpoint", result.cutoff_checkpoint
-                                           ? nlohmann::json(*result.cutoff_checkpoint)
-                                           : nlohmann::json()}});
+      PrintJson(delta::ToJson(result, flags.table));
       return;
     }
     PrintFiles(result.files);

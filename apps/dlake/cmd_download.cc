@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "dlake/common/time.h"
+#include "dlake/exchange/markets.h"
 
 namespace dlake::cli {
 namespace {
@@ -26,13 +27,11 @@ struct MarketFlags {
     s->excludes(m);
   }
 
-  // "" when the flags leave it to the symbol (unified form) or the default.
+  // "" when the flags leave it to the symbol (unified form) or the exchange's default.
   std::string Market() const {
     if (spot) return "SPOT";
-    if (futures) return exchange == "bybit" || exchange == "BYBIT" ? "LINEAR" : "FUTURES";
-    std::string m = market;
-    for (auto& c : m) c = static_cast<char>(::toupper(c));
-    return m;
+    if (futures) return DefaultMarket(CheckUsage(NormalizeExchange(exchange)));
+    return market;
   }
 };
 
@@ -86,21 +85,6 @@ class ProgressPrinter {
   int last_decile_ = -1;
 };
 
-nlohmann::json ReportJson(const DownloadReport& r) {
-  nlohmann::json datasets = nlohmann::json::array();
-  for (const auto& d : r.datasets) {
-    nlohmann::json gaps = nlohmann::json::array();
-    for (const auto& g : d.gaps) gaps.push_back({{"from", g.time_from}, {"to", g.time_to}});
-    datasets.push_back({{"dataset", d.dataset.Path()}, {"rows_written", d.rows_written},
-                        {"ranges_fetched", d.ranges_fetched}, {"gaps", gaps},
-                        {"already_complete", d.already_complete}});
-  }
-  return {{"datasets", datasets},          {"requests", r.requests},
-          {"retries", r.retries},          {"rate_limited", r.rate_limited},
-          {"waited_ms", r.waited_ms},      {"max_window_cost", r.max_window_cost},
-          {"window_limit", r.window_limit}};
-}
-
 }  // namespace
 
 void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
@@ -110,18 +94,10 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
         "download-symbols", "List an exchange market's tradable symbols and store them in the lake");
     flags.Add(*cmd);
     cmd->callback([&global] {
-      std::string market = flags.Market();
-      if (market.empty()) market = flags.exchange == "bybit" ? "LINEAR" : "FUTURES";
       auto lake = OpenLake(global);
-      auto symbols = Check(lake->DownloadSymbols(flags.exchange, market));
+      auto symbols = Check(lake->DownloadSymbols(flags.exchange, flags.Market()));
       if (global.json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& s : symbols) {
-          out.push_back({{"symbol", s.symbol}, {"base", s.base}, {"quote", s.quote},
-                         {"status", s.status}, {"contract_type", s.contract_type},
-                         {"listing_time", s.listing_time}, {"market", s.market}});
-        }
-        PrintJson(out);
+        PrintJson(ToJson(symbols));
         return;
       }
       std::printf("%-20s %-8s %-8s %-12s %-18s %s\n", "SYMBOL", "BASE", "QUOTE", "STATUS",
@@ -172,7 +148,7 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
       progress.Finish();
       DownloadReport report = Check(std::move(result));
       if (global.json) {
-        PrintJson(ReportJson(report));
+        PrintJson(ToJson(report));
         return;
       }
       for (const auto& d : report.datasets) {

@@ -14,28 +14,6 @@ struct IngestFlags {
   bool dry_run = false;
 };
 
-nlohmann::json ReportJson(const IngestReport& r, const DatasetId& id) {
-  nlohmann::json days = nlohmann::json::array();
-  for (const auto& d : r.write.days) {
-    days.push_back({{"day", FormatDay(d.day)}, {"action", DayActionName(d.action)},
-                    {"rows_before", d.rows_before}, {"rows_after", d.rows_after},
-                    {"path", d.path}});
-  }
-  nlohmann::json bad = nlohmann::json::array();
-  for (const auto& b : r.first_bad_rows) {
-    bad.push_back({{"file", b.file}, {"line", b.line}, {"reason", b.reason}});
-  }
-  return {{"dataset", id.Path()},        {"dry_run", r.dry_run},
-          {"files", r.files},            {"rows_read", r.rows_read},
-          {"rows_bad", r.rows_bad},      {"first_bad_rows", bad},
-          {"duplicates", r.duplicates},  {"out_of_order", r.out_of_order},
-          {"time_from", r.time_from},    {"time_to", r.time_to},
-          {"columns", r.columns},        {"days_created", r.write.Count(DayAction::kCreated)},
-          {"days_replaced", r.write.Count(DayAction::kReplaced)},
-          {"days_unchanged", r.write.Count(DayAction::kUnchanged)},
-          {"days", days}};
-}
-
 void PrintReport(const IngestReport& r, const DatasetId& id) {
   std::cout << (r.dry_run ? "Dry run (nothing written): " : "Ingested ") << r.files.size()
             << (r.files.size() == 1 ? " file" : " files") << " into " << id.Path() << "\n";
@@ -102,7 +80,7 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
     auto lake = OpenLake(global);
     IngestReport report = Check(lake->Ingest(request));
     if (global.json) {
-      PrintJson(ReportJson(report, request.dataset));
+      PrintJson(ToJson(report, request.dataset));
     } else {
       PrintReport(report, request.dataset);
     }

@@ -12,10 +12,12 @@ void AddInitCommand(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("DIR", dir, "Lake folder (created if missing; default: the working directory)");
   cmd->callback([&global] {
     const bool existed = std::filesystem::exists(std::filesystem::path(dir) / "manifest.db");
-    auto lake = Check(Lake::Init(dir, MakeLakeOptions(global)));
-    int version = Check(lake->manifest().SchemaVersion());
+    LakeOptions options;
+    options.runtime = MakeRuntime(global, dir);
+    auto lake = Check(Lake::Init(dir, options));
+    int version = Check(lake->SchemaVersion());
     if (global.json) {
-      PrintJson({{"root", lake->root()}, {"created", !existed}, {"schema_version", version}});
+      PrintJson(ToJson(InitResult{lake->root(), !existed, version}));
       return;
     }
     std::cout << (existed ? "Lake already at " : "Created lake at ") << lake->root()

@@ -5,37 +5,6 @@
 #include "dlake/common/time.h"
 
 namespace dlake::cli {
-namespace {
-
-nlohmann::json FileJson(const FileEntry& f) {
-  return {{"id", f.id},
-          {"dataset", f.dataset.Path()},
-          {"exchange", f.dataset.exchange},
-          {"market", f.dataset.market},
-          {"symbol", f.dataset.symbol},
-          {"type", f.dataset.type},
-          {"period", f.dataset.period},
-          {"path", f.path},
-          {"day", FormatDay(f.day)},
-          {"time_from", f.time_from},
-          {"time_to", f.time_to},
-          {"rows", f.rows},
-          {"bytes", f.bytes},
-          {"sha256", f.sha256},
-          {"version", f.version},
-          {"created_at", f.created_at},
-          {"source", f.source},
-          {"metadata", nlohmann::json::parse(f.metadata, nullptr, false)}};
-}
-
-nlohmann::json DatasetJson(const DatasetSummary& d) {
-  return {{"dataset", d.id.Path()}, {"exchange", d.id.exchange}, {"market", d.id.market},
-          {"symbol", d.id.symbol},  {"type", d.id.type},         {"period", d.id.period},
-          {"files", d.files},       {"rows", d.rows},            {"bytes", d.bytes},
-          {"time_from", d.time_from}, {"time_to", d.time_to},    {"known_gaps", d.known_gaps}};
-}
-
-}  // namespace
 
 void AddListCommand(CLI::App& app, GlobalOptions& global) {
   static DatasetFlags flags;
@@ -49,9 +18,7 @@ void AddListCommand(CLI::App& app, GlobalOptions& global) {
     if (files) {
       auto entries = Check(lake->ListFiles(filter));
       if (global.json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& f : entries) out.push_back(FileJson(f));
-        PrintJson(out);
+        PrintJson(ToJson(entries));
         return;
       }
       for (const auto& f : entries) {
@@ -63,9 +30,7 @@ void AddListCommand(CLI::App& app, GlobalOptions& global) {
     }
     auto datasets = Check(lake->List(filter));
     if (global.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& d : datasets) out.push_back(DatasetJson(d));
-      PrintJson(out);
+      PrintJson(ToJson(datasets));
       return;
     }
     if (datasets.empty()) {
@@ -105,15 +70,7 @@ void AddDeleteCommand(CLI::App& app, GlobalOptions& global) {
     auto lake = OpenLake(global);
     DeleteReport report = Check(lake->Delete(request));
     if (global.json) {
-      nlohmann::json datasets = nlohmann::json::array();
-      for (const auto& d : report.datasets) {
-        datasets.push_back({{"dataset", d.dataset.Path()},
-                            {"files_removed", d.write.Count(DayAction::kRemoved)},
-                            {"files_rewritten", d.write.Count(DayAction::kReplaced)},
-                            {"rows_removed", d.write.RowsBefore() - d.write.RowsAfter()}});
-      }
-      PrintJson({{"dry_run", report.dry_run}, {"datasets", datasets},
-                 {"rows_removed", report.RowsRemoved()}, {"bytes_freed", report.BytesFreed()}});
+      PrintJson(ToJson(report));
       return;
     }
     if (report.datasets.empty()) {

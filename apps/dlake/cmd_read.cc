@@ -2,7 +2,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "batch_writer.h"
+#include "dlake/common/batch_writer.h"
 #include "cli.h"
 
 namespace dlake::cli {

@@ -6,31 +6,6 @@
 namespace dlake::cli {
 namespace {
 
-nlohmann::json VerifyJson(const VerifyReport& r) {
-  nlohmann::json datasets = nlohmann::json::array();
-  for (const auto& d : r.datasets) {
-    nlohmann::json gaps = nlohmann::json::array();
-    for (const auto& g : d.gaps) {
-      gaps.push_back({{"from", g.from}, {"to", g.to}, {"missing", g.missing}});
-    }
-    datasets.push_back({{"dataset", d.dataset.Path()}, {"files", d.files}, {"rows", d.rows},
-                        {"gaps", gaps}, {"missing_periods", d.missing_periods},
-                        {"known_gaps", d.known_gaps},
-                        {"duplicates", d.duplicates}, {"out_of_order", d.out_of_order},
-                        {"mismatches", d.mismatches}});
-  }
-  return {{"ok", r.ok()},
-          {"files_checked", r.files_checked},
-          {"bytes_checked", r.bytes_checked},
-          {"checksum_mismatches", r.checksum_mismatches},
-          {"missing_files", r.missing_files},
-          {"orphans", r.orphans},
-          {"leftovers", r.leftovers},
-          {"pending_deletes", r.pending_deletes},
-          {"removed", r.removed},
-          {"datasets", datasets}};
-}
-
 void PrintList(const char* title, const std::vector<std::string>& items) {
   if (items.empty()) return;
   std::cout << title << " (" << items.size() << "):\n";
@@ -85,7 +60,7 @@ void AddVerifyCommand(CLI::App& app, GlobalOptions& global) {
     auto lake = OpenLake(global);
     VerifyReport report = Check(lake->Verify(request));
     if (global.json) {
-      PrintJson(VerifyJson(report));
+      PrintJson(ToJson(report));
     } else {
       PrintReport(report);
     }

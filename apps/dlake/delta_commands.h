@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "cli.h"
+#include "dlake/common/strings.h"
+#include "dlake/delta/json.h"
 #include "dlake/delta/table.h"
 
 namespace dlake::cli {

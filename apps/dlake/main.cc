@@ -41,9 +41,7 @@ int Run(int argc, char** argv) {
                  "directory holding manifest.db)");
   app.add_flag("--json", global.json, "Machine-readable JSON output");
   app.add_flag("-v,--verbose", global.verbose, "Log progress to stderr");
-  app.add_option("--memory-limit", global.memory_limit,
-                 "DuckDB memory limit, e.g. 512MB (default: $DLAKE_MEMORY_LIMIT, dlake.toml, 256MB)");
-  app.add_option("--threads", global.threads, "DuckDB threads (default: $DLAKE_THREADS, dlake.toml, one per core)");
+  AddSettingFlags(app, global);
 
   AddInitCommand(app, global);
   AddIngestCommand(app, global);
@@ -53,6 +51,7 @@ int Run(int argc, char** argv) {
   AddVerifyCommand(app, global);
   AddDownloadCommands(app, global);
   AddDeltaCommands(app, global);
+  AddConfigCommand(app, global);
 
   auto logger = spdlog::stderr_color_mt("dlake");
   spdlog::set_default_logger(logger);

@@ -15,23 +15,21 @@
 #include "dlake/catalog/manifest.h"
 #include "dlake/common/env.h"
 #include "dlake/common/status.h"
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 #include "dlake/exchange/download.h"
 #include "dlake/ingest/ingest_request.h"
-#include "dlake/record_batch.h"
+#include "dlake/common/record_batch.h"
+#include "dlake/runtime/runtime.h"
 #include "dlake/storage/read_request.h"
 #include "dlake/storage/write_report.h"
 
 namespace dlake {
 
 struct LakeOptions {
-  // DuckDB's memory limit; larger work spills to <lake>/.tmp. Default: $DLAKE_MEMORY_LIMIT or
-  // "256MB", which keeps ingest of any file size well under 512 MB of RSS.
-  std::string memory_limit;
-  // DuckDB worker threads; 0 = $DLAKE_THREADS or one per core.
-  int threads = 0;
-  // File system and clock; nullptr = Env::Default(). Not owned.
-  Env* env = nullptr;
+  // The settings, DuckDB and Env to work with, shared with every other user of the runtime.
+  // nullptr = a runtime made for this lake: its dlake.toml, DLAKE_* variables and defaults
+  // (doc/settings.md), which keep ingest of any file size well under 512 MB of RSS.
+  std::shared_ptr<Runtime> runtime;
 };
 
 struct DeleteRequest {
@@ -107,7 +105,9 @@ class Lake {
 
   ~Lake();
   const std::string& root() const;
-  Manifest& manifest();
+  const std::shared_ptr<Runtime>& runtime() const;
+  // The manifest's schema version (doc/manifest.md).
+  Result<int> SchemaVersion();
 
   // Loads CSV files into one dataset (doc/ingest.md).
   Result<IngestReport> Ingest(const IngestRequest& request);
@@ -126,10 +126,14 @@ class Lake {
 
   Result<std::vector<DatasetSummary>> List(const DatasetFilter& filter);
   Result<std::vector<FileEntry>> ListFiles(const DatasetFilter& filter);
+  // The spans of a dataset its source had no data for.
+  Result<std::vector<KnownGap>> KnownGaps(const DatasetId& dataset);
+  // The symbols stored by DownloadSymbols for an exchange market (names as DownloadSymbols).
+  Result<std::vector<SymbolInfo>> Symbols(const std::string& exchange, const std::string& market);
 
   // Fetches an exchange market's tradable symbols and stores them in the manifest (later
-  // commands resolve symbols offline). exchange: binance|bybit; market: SPOT, FUTURES (Binance
-  // USD-M), LINEAR, INVERSE (Bybit).
+  // commands resolve symbols offline). Exchange and market as dlake/exchange/markets.h names
+  // them, in any case; an empty market is the exchange's default.
   Result<std::vector<SymbolInfo>> DownloadSymbols(const std::string& exchange,
                                                   const std::string& market);
   // Downloads candle history (and funding rates) into the lake, incrementally (doc/downloads.md).

@@ -1,8 +1,9 @@
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 
 #include <algorithm>
 #include <cctype>
 
+#include "dlake/common/strings.h"
 #include "dlake/common/time.h"
 
 namespace dlake {
@@ -38,19 +39,19 @@ bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
 }
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
 }  // namespace
 
 Result<Period> ParsePeriod(std::string_view name) {
   for (const auto& p : kPeriods) {
     if (name == p.name) return Period{p.name, p.ms};
   }
+  // Another case: accepted when exactly one period matches it ignoring case.
+  const PeriodDef* match = nullptr;
+  int matches = 0;
+  for (const auto& p : kPeriods) {
+    if (EqualsIgnoreCase(name, p.name)) match = &p, ++matches;
+  }
+  if (matches == 1) return Period{match->name, match->ms};
   std::string known;
   for (const auto& p : kPeriods) known += std::string(known.empty() ? "" : ", ") + p.name;
   return InvalidArgument("unknown period '", name, "' (known: ", known, ")");
@@ -71,7 +72,7 @@ Result<std::string> NormalizeName(std::string_view what, std::string_view name) 
     return InvalidArgument("invalid ", what, " '", name,
                            "': use letters, digits, '_', '-' or '.' (at most 64)");
   }
-  return Upper(name);
+  return AsciiUpper(name);
 }
 
 Result<std::string> NormalizeSymbol(std::string_view symbol) {
@@ -87,6 +88,13 @@ Result<std::string> NormalizeSymbol(std::string_view symbol) {
   return NormalizeName("symbol", text);
 }
 
+Result<std::string> ParseDataType(std::string_view type) {
+  for (std::string_view known : {kTypeRaw, kTypeAgg, kTypeTicks, kTypeAlt}) {
+    if (EqualsIgnoreCase(type, known)) return std::string(known);
+  }
+  return InvalidArgument("unknown data type '", type, "' (known: raw, agg, ticks, alt)");
+}
+
 Result<DatasetId> DatasetId::Make(std::string_view exchange, std::string_view market,
                                   std::string_view symbol, std::string_view type,
                                   std::string_view period) {
@@ -94,10 +102,7 @@ Result<DatasetId> DatasetId::Make(std::string_view exchange, std::string_view ma
   DLAKE_ASSIGN_OR_RETURN(id.exchange, NormalizeName("exchange", exchange));
   DLAKE_ASSIGN_OR_RETURN(id.market, NormalizeName("market", market));
   DLAKE_ASSIGN_OR_RETURN(id.symbol, NormalizeSymbol(symbol));
-  if (type != kTypeRaw && type != kTypeAgg && type != kTypeTicks && type != kTypeAlt) {
-    return InvalidArgument("unknown data type '", type, "' (known: raw, agg, ticks, alt)");
-  }
-  id.type = std::string(type);
+  DLAKE_ASSIGN_OR_RETURN(id.type, ParseDataType(type));
   DLAKE_ASSIGN_OR_RETURN(Period p, ParsePeriod(period));
   id.period = p.name;
   return id;

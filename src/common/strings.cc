@@ -1,4 +1,4 @@
-#include "common/strings.h"
+#include "dlake/common/strings.h"
 
 #include <algorithm>
 #include <cctype>

@@ -123,11 +123,9 @@ class MaintenanceTest : public ::testing::Test {
 
   std::string root() const { return dir_.Join("table"); }
 
-  TableOptions Options() {
+  TableOptions Options(Env* env = nullptr) {
     TableOptions options;
-    options.env = &env_;
-    options.threads = 1;
-    options.memory_limit = "256MB";
+    options.runtime = testing::TestRuntime(env ? env : &env_);
     return options;
   }
 
@@ -140,7 +138,7 @@ class MaintenanceTest : public ::testing::Test {
   // Another handle on the table with the real Env: a concurrent writer.
   std::unique_ptr<Table> OpenOther() {
     TableOptions options;
-    options.threads = 1;
+    options.runtime = testing::TestRuntime();
     auto table = Table::Open(root(), options);
     EXPECT_THAT(table.status(), IsOk());
     return table.ok() ? std::move(table).value() : nullptr;
@@ -570,8 +568,7 @@ TEST_F(OptimizeTest, EachFailingCallLeavesTheOldOrTheNewVersion) {
   int failures = 0;
   for (int n = 0; n < 100 && !succeeded; ++n) {
     ::dlake::testing::FaultInjectionEnv faults;
-    TableOptions options = Options();
-    options.env = &faults;
+    TableOptions options = Options(&faults);
     auto opened = Table::Open(root(), options);
     ASSERT_THAT(opened.status(), IsOk());
     faults.FailOnly(n, EIO);

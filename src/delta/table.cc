@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "runtime/runtime_impl.h"
 
 #include "delta/checkpoint.h"
 #include "delta/log_files.h"
@@ -13,7 +14,7 @@
 #include "delta/table_context.h"
 #include "delta/transaction.h"
 #include "delta/write_ops.h"
-#include "storage/batch_stream.h"
+#include "duck/batch_stream.h"
 
 namespace dlake::delta {
 namespace {
@@ -56,7 +57,7 @@ Result<RecordBatch> RunToBatch(duck::Connection& conn, const std::string& sql,
   DLAKE_ASSIGN_OR_RETURN(std::string wrapped, AsBatchColumns(conn, sql));
   DLAKE_ASSIGN_OR_RETURN(auto result, conn.Query(wrapped, purpose));
   RecordBatch all;
-  DLAKE_RETURN_IF_ERROR(storage::StreamBatches(result, /*materialized=*/true, SIZE_MAX,
+  DLAKE_RETURN_IF_ERROR(duck::StreamBatches(result, /*materialized=*/true, SIZE_MAX,
                                                [&](RecordBatch& batch) {
                                                  all = std::move(batch);
                                                  return Status::Ok();
@@ -90,18 +91,14 @@ Result<std::unique_ptr<TableContext>> TableContext::Make(const std::string& root
                                                          const TableOptions& options) {
   auto ctx = std::make_unique<TableContext>();
   ctx->root = AbsoluteRoot(root);
-  ctx->env = options.env ? options.env : Env::Default();
   ctx->options = options;
-  duck::DatabaseOptions db_options;
-  db_options.memory_limit = options.memory_limit;
-  db_options.threads = options.threads;
-  db_options.temp_directory = options.temp_directory.empty()
-                                  ? JoinPath(ctx->root, "_dlake_tmp")
-                                  : options.temp_directory;
-  DLAKE_ASSIGN_OR_RETURN(ctx->db, duck::Database::Open("", db_options));
-  DLAKE_ASSIGN_OR_RETURN(ctx->conn, duck::Connection::Open(*ctx->db));
-  // Timestamps are instants; render and parse them in UTC whatever the machine's zone.
-  (void)ctx->conn->Execute("SET TimeZone = 'UTC'", "setting the time zone");
+  if (!ctx->options.runtime) {
+    DLAKE_ASSIGN_OR_RETURN(ctx->options.runtime, Runtime::Make());
+  }
+  ctx->env = ctx->options.runtime->env();
+  auto conn = duck::Connection::Open(RuntimeDuck(*ctx->options.runtime));
+  if (!conn.ok()) return conn.status().WithContext("cannot open Delta table '" + ctx->root + "'");
+  ctx->conn = std::move(conn).value();
   return ctx;
 }
 
@@ -210,9 +207,9 @@ Result<std::vector<HistoryEntry>> Table::History(size_t limit) {
     entry.timestamp_ms = times[it->first];
     DLAKE_ASSIGN_OR_RETURN(auto actions, ReadCommit(ctx.root, it->first));
     for (const auto& action : actions) {
-      if (const auto* info = std::get_if<CommitInfo>(&action)) entry.commit_info = info->value;
+      if (const auto* info = std::get_if<CommitInfo>(&action)) entry.commit_info = info->value.dump();
     }
-    if (entry.commit_info.is_null()) entry.commit_info = nlohmann::json::object();
+    if (entry.commit_info == "null") entry.commit_info = "{}";
     history.push_back(std::move(entry));
   }
   return history;

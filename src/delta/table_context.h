@@ -1,6 +1,7 @@
 #pragma once
 // What every Delta operation needs: the table folder, the Env for file operations and clock, and
-// one DuckDB connection (Parquet I/O and SQL over the rows). Owned by a Table.
+// one DuckDB connection on the runtime's database (Parquet I/O and SQL over the rows). Owned by
+// a Table.
 
 #include <memory>
 #include <string>
@@ -14,11 +15,10 @@ namespace dlake::delta {
 struct TableContext {
   std::string root;  // absolute, no trailing slash
   Env* env = nullptr;
-  TableOptions options;
-  std::unique_ptr<duck::Database> db;
+  TableOptions options;  // options.runtime is set
   std::unique_ptr<duck::Connection> conn;
 
-  // Opens the DuckDB database (in memory, spilling to options.temp_directory, TimeZone UTC).
+  // Opens a connection on the runtime's DuckDB (making a runtime when options has none).
   static Result<std::unique_ptr<TableContext>> Make(const std::string& root,
                                                     const TableOptions& options);
 };

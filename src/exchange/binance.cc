@@ -12,7 +12,7 @@ const std::set<std::string> kSpotIntervals = {"1s", "1m", "3m", "5m", "15m", "30
                                               "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"};
 
 // Binance answers errors as {"code": -1121, "msg": "Invalid symbol."}.
-std::string BinanceMessage(const HttpResponse& r, const nlohmann::json* json) {
+std::string BinanceMessage(const net::HttpResponse& r, const nlohmann::json* json) {
   if (json && json->is_object() && json->contains("msg")) {
     return (*json)["msg"].get<std::string>() + " (code " + json->value("code", nlohmann::json(0)).dump() +
            ")";
@@ -20,16 +20,16 @@ std::string BinanceMessage(const HttpResponse& r, const nlohmann::json* json) {
   return r.body.substr(0, 200);
 }
 
-int64_t RetryAfterMs(const HttpResponse& r) {
+int64_t RetryAfterMs(const net::HttpResponse& r) {
   std::string value = r.Header("retry-after");
   if (value.empty()) return -1;
   return std::atoll(value.c_str()) * 1000;
 }
 
-Verdict JudgeBinance(const std::string& url, const HttpResponse& r, const nlohmann::json* json) {
-  Verdict v;
+net::Verdict JudgeBinance(const std::string& url, const net::HttpResponse& r, const nlohmann::json* json) {
+  net::Verdict v;
   if (r.status == 200 && json != nullptr) return v;
-  v.kind = Verdict::kRetry;
+  v.kind = net::Verdict::kRetry;
   if (r.status == 200) {
     v.error = Unavailable("Binance answered ", url, " with a body that is not JSON: '",
                           r.body.substr(0, 80), "'");
@@ -42,7 +42,7 @@ Verdict JudgeBinance(const std::string& url, const HttpResponse& r, const nlohma
     return v;
   }
   if (r.status == 418) {
-    v.kind = Verdict::kFail;
+    v.kind = net::Verdict::kFail;
     const int64_t ms = RetryAfterMs(r);
     v.error = FailedPrecondition(
         "Binance has banned this IP (HTTP 418) for ", ms >= 0 ? std::to_string(ms / 1000) : "?",
@@ -55,7 +55,7 @@ Verdict JudgeBinance(const std::string& url, const HttpResponse& r, const nlohma
                           BinanceMessage(r, json));
     return v;
   }
-  v.kind = Verdict::kFail;
+  v.kind = net::Verdict::kFail;
   if (r.status == 403) {
     v.error = FailedPrecondition("Binance refused ", url, " (HTTP 403: firewall block or rate "
                                  "limit violation): ", BinanceMessage(r, json));
@@ -67,7 +67,7 @@ Verdict JudgeBinance(const std::string& url, const HttpResponse& r, const nlohma
 }
 
 // X-MBX-USED-WEIGHT-1M (or -2S etc. on scaled test servers); the legacy header otherwise.
-int64_t UsedWeight(const HttpResponse& r) {
+int64_t UsedWeight(const net::HttpResponse& r) {
   for (const auto& [name, value] : r.headers) {
     if (name.starts_with("x-mbx-used-weight-")) return std::atoll(value.c_str());
   }
@@ -85,9 +85,9 @@ int64_t IntervalUnitMs(const std::string& unit) {
 
 class Binance : public Exchange {
  public:
-  Binance(bool futures, std::unique_ptr<ApiClient> api, std::string base)
+  Binance(bool futures, std::unique_ptr<net::ApiClient> api, std::string base)
       : futures_(futures), api_(std::move(api)), base_(std::move(base)) {
-    RateBudget budget;
+    net::RateBudget budget;
     budget.limit = futures ? 2400 : 6000;  // published defaults until exchangeInfo says
     api_->SetBudget(budget);
   }
@@ -97,7 +97,7 @@ class Binance : public Exchange {
   bool has_funding() const override { return futures_; }
   bool binance_columns() const override { return true; }
   int64_t candle_page_size() const override { return futures_ ? 499 : 1000; }
-  const ApiStats& stats() const override { return api_->stats(); }
+  const net::ApiStats& stats() const override { return api_->stats(); }
   int64_t clock_offset_ms() const override { return clock_offset_ms_; }
 
   bool SupportsInterval(const std::string& period) const override {
@@ -196,7 +196,7 @@ class Binance : public Exchange {
     DLAKE_ASSIGN_OR_RETURN(auto info, api_->GetJson(url, futures_ ? 1 : 20));
     AdoptRateLimits(info);
     if (info.contains("serverTime") && info["serverTime"].is_number_integer()) {
-      clock_offset_ms_ = info["serverTime"].get<int64_t>() - WallClockMs();
+      clock_offset_ms_ = info["serverTime"].get<int64_t>() - net::WallClockMs();
     }
     return info;
   }
@@ -211,7 +211,7 @@ class Binance : public Exchange {
       const int64_t count = limit.value("intervalNum", 1);
       const int64_t value = limit.value("limit", 0);
       if (unit == 0 || value <= 0) continue;
-      RateBudget budget = api_->budget();
+      net::RateBudget budget = api_->budget();
       budget.window_ms = unit * count;
       budget.limit = value;
       api_->SetBudget(budget);
@@ -233,7 +233,7 @@ class Binance : public Exchange {
   }
 
   bool futures_;
-  std::unique_ptr<ApiClient> api_;
+  std::unique_ptr<net::ApiClient> api_;
   std::string base_;
   bool budget_known_ = false;
   int64_t clock_offset_ms_ = 0;
@@ -241,16 +241,15 @@ class Binance : public Exchange {
 
 }  // namespace
 
-Result<std::unique_ptr<Exchange>> MakeBinance(bool futures) {
-  DLAKE_ASSIGN_OR_RETURN(auto http, HttpClient::Make());
-  ApiClient::Hooks hooks;
+Result<std::unique_ptr<Exchange>> MakeBinance(bool futures, const ClientSettings& settings) {
+  DLAKE_ASSIGN_OR_RETURN(auto http, net::HttpClient::Make());
+  net::ApiClient::Hooks hooks;
   hooks.judge = JudgeBinance;
   hooks.used_cost = UsedWeight;
-  std::string base = futures ? BaseUrl("DLAKE_BINANCE_FUTURES_URL", "https://fapi.binance.com")
-                             : BaseUrl("DLAKE_BINANCE_SPOT_URL", "https://api.binance.com");
-  auto api = std::make_unique<ApiClient>(futures ? "Binance USD-M" : "Binance spot",
-                                         std::move(http), std::move(hooks));
-  return std::unique_ptr<Exchange>(new Binance(futures, std::move(api), std::move(base)));
+  auto api = std::make_unique<net::ApiClient>(futures ? "Binance USD-M" : "Binance spot",
+                                              std::move(http), std::move(hooks));
+  api->SetBackoffBase(settings.retry_base_ms);
+  return std::unique_ptr<Exchange>(new Binance(futures, std::move(api), settings.base_url));
 }
 
 }  // namespace dlake::exchange

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "dlake/common/time.h"
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 #include "exchange/exchange_impl.h"
 
 namespace dlake::exchange {
@@ -24,16 +24,16 @@ std::string RetMessage(const nlohmann::json* json) {
   return "";
 }
 
-Verdict JudgeBybit(const std::string& url, const HttpResponse& r, const nlohmann::json* json) {
-  Verdict v;
+net::Verdict JudgeBybit(const std::string& url, const net::HttpResponse& r, const nlohmann::json* json) {
+  net::Verdict v;
   if (r.status == 403) {
-    v.kind = Verdict::kFail;
+    v.kind = net::Verdict::kFail;
     v.error = FailedPrecondition("Bybit blocked this IP (HTTP 403 \"access too frequent\"): the "
                                  "IP rate limit was broken; Bybit asks to wait at least 10 "
                                  "minutes before requesting again");
     return v;
   }
-  v.kind = Verdict::kRetry;
+  v.kind = net::Verdict::kRetry;
   if (r.status == 429) {
     v.rate_limited = true;
     v.error = Unavailable("Bybit system frequency protection (HTTP 429) for ", url);
@@ -50,7 +50,7 @@ Verdict JudgeBybit(const std::string& url, const HttpResponse& r, const nlohmann
   }
   const int64_t code = (*json)["retCode"].is_number() ? (*json)["retCode"].get<int64_t>() : -1;
   if (code == 0 && r.status == 200) {
-    v.kind = Verdict::kOk;
+    v.kind = net::Verdict::kOk;
     return v;
   }
   if (code == 10006 || code == 10018) {
@@ -62,16 +62,16 @@ Verdict JudgeBybit(const std::string& url, const HttpResponse& r, const nlohmann
     v.error = Unavailable("Bybit server error for ", url, ": ", RetMessage(json));
     return v;
   }
-  v.kind = Verdict::kFail;
+  v.kind = net::Verdict::kFail;
   v.error = InvalidArgument("Bybit rejected ", url, ": ", RetMessage(json));
   return v;
 }
 
 class Bybit : public Exchange {
  public:
-  Bybit(std::string category, std::unique_ptr<ApiClient> api, std::string base)
+  Bybit(std::string category, std::unique_ptr<net::ApiClient> api, std::string base)
       : category_(std::move(category)), api_(std::move(api)), base_(std::move(base)) {
-    RateBudget budget;  // 600 requests per 5 s per IP
+    net::RateBudget budget;  // 600 requests per 5 s per IP
     budget.window_ms = 5000;
     budget.limit = 600;
     api_->SetBudget(budget);
@@ -86,7 +86,7 @@ class Bybit : public Exchange {
   bool has_funding() const override { return category_ != "spot"; }
   bool binance_columns() const override { return false; }
   int64_t candle_page_size() const override { return 1000; }
-  const ApiStats& stats() const override { return api_->stats(); }
+  const net::ApiStats& stats() const override { return api_->stats(); }
   int64_t clock_offset_ms() const override { return clock_offset_ms_; }
   bool SupportsInterval(const std::string& period) const override {
     return kIntervals.count(period) > 0;
@@ -134,7 +134,7 @@ class Bybit : public Exchange {
                             "&limit=" + std::to_string(candle_page_size());
     DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
     if (json.contains("time") && json["time"].is_number_integer()) {
-      clock_offset_ms_ = json["time"].get<int64_t>() - WallClockMs();
+      clock_offset_ms_ = json["time"].get<int64_t>() - net::WallClockMs();
     }
     Page page;
     std::vector<Candle>& out = page.candles;
@@ -196,21 +196,23 @@ class Bybit : public Exchange {
   }
 
   std::string category_;
-  std::unique_ptr<ApiClient> api_;
+  std::unique_ptr<net::ApiClient> api_;
   std::string base_;
   int64_t clock_offset_ms_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Exchange>> MakeBybit(const std::string& category) {
-  DLAKE_ASSIGN_OR_RETURN(auto http, HttpClient::Make());
-  ApiClient::Hooks hooks;
+Result<std::unique_ptr<Exchange>> MakeBybit(const std::string& category,
+                                            const ClientSettings& settings) {
+  DLAKE_ASSIGN_OR_RETURN(auto http, net::HttpClient::Make());
+  net::ApiClient::Hooks hooks;
   hooks.judge = JudgeBybit;
-  hooks.used_cost = [](const HttpResponse&) -> int64_t { return -1; };
-  auto api = std::make_unique<ApiClient>("Bybit " + category, std::move(http), std::move(hooks));
-  return std::unique_ptr<Exchange>(
-      new Bybit(category, std::move(api), BaseUrl("DLAKE_BYBIT_URL", "https://api.bybit.com")));
+  hooks.used_cost = [](const net::HttpResponse&) -> int64_t { return -1; };
+  auto api =
+      std::make_unique<net::ApiClient>("Bybit " + category, std::move(http), std::move(hooks));
+  api->SetBackoffBase(settings.retry_base_ms);
+  return std::unique_ptr<Exchange>(new Bybit(category, std::move(api), settings.base_url));
 }
 
 }  // namespace dlake::exchange

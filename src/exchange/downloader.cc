@@ -7,7 +7,9 @@
 #include <cmath>
 #include <map>
 
+#include "dlake/common/strings.h"
 #include "dlake/common/time.h"
+#include "dlake/exchange/markets.h"
 #include "duck/duck.h"
 #include "exchange/exchange.h"
 #include "storage/dataset_writer.h"
@@ -19,15 +21,6 @@ namespace {
 // Candles written per storage operation: a week of 1m candles, bounded memory, and a killed
 // download loses at most this much work.
 constexpr size_t kFlushRows = 10000;
-
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
-  return s;
-}
-
-std::string DefaultMarket(const std::string& exchange) {
-  return exchange == "BYBIT" ? "LINEAR" : "FUTURES";
-}
 
 // The first candle open at or after `ts` (`ts` itself when aligned).
 int64_t AlignUp(const Period& p, int64_t ts) {
@@ -61,10 +54,10 @@ Result<ResolvedSymbol> ResolveSymbol(const StorageContext& ctx, const std::strin
   if (slash != std::string::npos) {
     // Unified: BASE/QUOTE (spot) or BASE/QUOTE:SETTLE (derivative).
     const auto colon = text.find(':');
-    base = Upper(text.substr(0, slash));
-    quote = Upper(
+    base = AsciiUpper(text.substr(0, slash));
+    quote = AsciiUpper(
         text.substr(slash + 1, colon == std::string::npos ? std::string::npos : colon - slash - 1));
-    settle = colon == std::string::npos ? "" : Upper(text.substr(colon + 1));
+    settle = colon == std::string::npos ? "" : AsciiUpper(text.substr(colon + 1));
     if (market.empty()) {
       if (settle.empty()) {
         market = "SPOT";
@@ -79,7 +72,7 @@ Result<ResolvedSymbol> ResolveSymbol(const StorageContext& ctx, const std::strin
   auto find = [&](const std::vector<SymbolInfo>& symbols) -> const SymbolInfo* {
     for (const auto& s : symbols) {
       // Unified derivatives mean the perpetual, not a dated future.
-      bool match = base.empty() ? s.symbol == Upper(text)
+      bool match = base.empty() ? s.symbol == AsciiUpper(text)
                                 : s.base == base && s.quote == quote &&
                                       (market == "SPOT" || s.contract_type == "PERPETUAL" ||
                                        s.contract_type.find("Perpetual") != std::string::npos);
@@ -245,7 +238,7 @@ class SymbolDownloader {
     DatasetDownload result;
     DLAKE_ASSIGN_OR_RETURN(result.dataset, DatasetId::Make(ex_.name(), ex_.market(), symbol.symbol,
                                                            kTypeRaw, period.name));
-    const int64_t now = WallClockMs();
+    const int64_t now = net::WallClockMs();
     // The last candle still open at `now` is never stored.
     int64_t end = AlignDown(period, now);
     if (request_.end != INT64_MAX) end = std::min(end, AlignUp(period, request_.end));
@@ -272,7 +265,7 @@ class SymbolDownloader {
     DatasetDownload result;
     DLAKE_ASSIGN_OR_RETURN(result.dataset, DatasetId::Make(ex_.name(), ex_.market(), symbol.symbol,
                                                            kTypeAlt, "funding"));
-    const int64_t now = WallClockMs();
+    const int64_t now = net::WallClockMs();
     int64_t start = request_.days > 0 ? now - request_.days * kMsPerDay : request_.start;
     if (start == INT64_MIN) start = symbol.listing_time > 0 ? symbol.listing_time : 0;
     const int64_t end = std::min(now, request_.end);
@@ -367,7 +360,7 @@ class SymbolDownloader {
   // exchange behind ours, its newest candle may still be open although our clock says closed.
   // Returns true when the page reached the exchange's present (nothing later is closed yet).
   bool DropOpenCandles(const Period& period, Exchange::Page& page) {
-    const int64_t exchange_now = WallClockMs() + std::min<int64_t>(0, ex_.clock_offset_ms());
+    const int64_t exchange_now = net::WallClockMs() + std::min<int64_t>(0, ex_.clock_offset_ms());
     auto& candles = page.candles;
     bool dropped = false;
     while (!candles.empty() && NextOpen(period, candles.back().ts) > exchange_now) {
@@ -444,7 +437,7 @@ class SymbolDownloader {
 
   void Progress(const std::string& dataset, int64_t from, int64_t to, int64_t at, int64_t rows) {
     if (!request_.progress) return;
-    const ApiStats& s = ex_.stats();
+    const net::ApiStats& s = ex_.stats();
     request_.progress(DownloadProgress{dataset, from, to, at, rows, s.requests, s.retries});
   }
 
@@ -461,14 +454,20 @@ class SymbolDownloader {
 Result<std::vector<SymbolInfo>> DownloadSymbols(const StorageContext& ctx,
                                                 const std::string& exchange,
                                                 const std::string& market) {
-  DLAKE_ASSIGN_OR_RETURN(auto ex, MakeExchange(Upper(exchange), Upper(market)));
+  DLAKE_ASSIGN_OR_RETURN(std::string exchange_name, NormalizeExchange(exchange));
+  DLAKE_ASSIGN_OR_RETURN(std::string market_name, NormalizeMarket(exchange_name, market));
+  DLAKE_ASSIGN_OR_RETURN(auto ex, MakeExchange(*ctx.settings, exchange_name, market_name));
   DLAKE_ASSIGN_OR_RETURN(auto symbols, ex->Symbols());
   DLAKE_RETURN_IF_ERROR(ctx.manifest->ReplaceSymbols(ex->name(), ex->market(), symbols));
   return symbols;
 }
 
 Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const DownloadRequest& request) {
-  const std::string exchange = Upper(request.exchange);
+  DLAKE_ASSIGN_OR_RETURN(const std::string exchange, NormalizeExchange(request.exchange));
+  std::string market;
+  if (!request.market.empty()) {
+    DLAKE_ASSIGN_OR_RETURN(market, NormalizeMarket(exchange, request.market));
+  }
   if (request.symbols.empty()) return InvalidArgument("no symbol given");
   DLAKE_ASSIGN_OR_RETURN(Period period, ParsePeriod(request.period));
   if (period.name == "tick" || period.name == "funding") {
@@ -478,7 +477,7 @@ Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const Download
   std::vector<ResolvedSymbol> symbols;
   for (const auto& text : request.symbols) {
     DLAKE_ASSIGN_OR_RETURN(auto resolved,
-                           ResolveSymbol(ctx, exchange, Upper(request.market), text));
+                           ResolveSymbol(ctx, exchange, market, text));
     symbols.push_back(std::move(resolved));
   }
   DownloadReport report;
@@ -486,7 +485,7 @@ Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const Download
   for (const auto& s : symbols) {
     auto& ex = clients[s.market];
     if (!ex) {
-      DLAKE_ASSIGN_OR_RETURN(ex, MakeExchange(exchange, s.market));
+      DLAKE_ASSIGN_OR_RETURN(ex, MakeExchange(*ctx.settings, exchange, s.market));
       if (!ex->SupportsInterval(period.name)) {
         return InvalidArgument(exchange, " ", s.market, " has no '", period.name, "' candles");
       }
@@ -502,7 +501,7 @@ Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const Download
     if (request.funding) DLAKE_RETURN_IF_ERROR(downloader.Funding(s.info));
   }
   for (const auto& [market, ex] : clients) {
-    const ApiStats& st = ex->stats();
+    const net::ApiStats& st = ex->stats();
     report.requests += st.requests;
     report.retries += st.retries;
     report.rate_limited += st.rate_limited;

@@ -3,7 +3,7 @@
 
 #include "exchange/downloader.h"
 
-#include "exchange/api_client.h"
+#include "net/api_client.h"
 
 #include <cstdlib>
 #include <sstream>
@@ -97,13 +97,13 @@ class DownloadTest : public ::testing::Test {
   std::unique_ptr<Lake> lake_;
 };
 
-int64_t NowMinute() { return exchange::WallClockMs() / kMsPerMinute * kMsPerMinute; }
+int64_t NowMinute() { return net::WallClockMs() / kMsPerMinute * kMsPerMinute; }
 
 TEST_F(DownloadTest, SymbolsAreStoredAndResolveOffline) {
   auto symbols = lake_->DownloadSymbols("binance", "FUTURES");
   ASSERT_THAT(symbols.status(), IsOk());
   ASSERT_FALSE(symbols->empty());
-  auto stored = lake_->manifest().Symbols("BINANCE", "FUTURES");
+  auto stored = lake_->Symbols("BINANCE", "FUTURES");
   ASSERT_THAT(stored.status(), IsOk());
   EXPECT_EQ(stored->size(), symbols->size());
   bool found = false;
@@ -129,7 +129,7 @@ TEST_F(DownloadTest, BinanceFuturesCandlesEqualTheExchangeAndTheOpenCandleIsNotS
   auto expected = Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", start, end);
   EXPECT_EQ(stored, expected);
   ASSERT_FALSE(stored.empty());
-  EXPECT_LT(stored.back().first + kMsPerMinute, exchange::WallClockMs() + 1);
+  EXPECT_LT(stored.back().first + kMsPerMinute, net::WallClockMs() + 1);
   EXPECT_EQ(fake_->Stats().sent_429, 0);
   auto verify = lake_->Verify(VerifyRequest{});
   ASSERT_THAT(verify.status(), IsOk());
@@ -167,7 +167,7 @@ TEST_F(DownloadTest, BybitLinearCandlesArriveInOrderWithoutHolesAtPageEdges) {
 }
 
 TEST_F(DownloadTest, FundingRatesForBothExchanges) {
-  const int64_t end = exchange::WallClockMs();
+  const int64_t end = net::WallClockMs();
   const int64_t start = end - 400 * kMsPerDay;  // ~1200 rates: several Bybit pages of 200
   DownloadRequest request = Request("binance", "BTCUSDT", end - 10 * kMsPerMinute, INT64_MAX);
   request.funding = true;

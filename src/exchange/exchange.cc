@@ -1,18 +1,12 @@
 #include "exchange/exchange.h"
 
 #include <charconv>
-#include <cstdlib>
 
+#include "dlake/common/strings.h"
+#include "dlake/exchange/markets.h"
 #include "exchange/exchange_impl.h"
 
 namespace dlake::exchange {
-
-std::string BaseUrl(const char* env, const char* fallback) {
-  const char* value = std::getenv(env);
-  std::string url = value && *value ? value : fallback;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
 
 Result<double> JsonNumber(const nlohmann::json& value, const char* what) {
   if (value.is_number()) return value.get<double>();
@@ -36,20 +30,20 @@ Result<int64_t> JsonInt(const nlohmann::json& value, const char* what) {
   return Unavailable("field '", what, "' is not an integer: ", value.dump());
 }
 
-Result<std::unique_ptr<Exchange>> MakeExchange(const std::string& exchange,
-                                               const std::string& market) {
+Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings,
+                                               std::string_view exchange_name,
+                                               std::string_view market_name) {
+  DLAKE_ASSIGN_OR_RETURN(const std::string exchange, NormalizeExchange(exchange_name));
+  DLAKE_ASSIGN_OR_RETURN(const std::string market, NormalizeMarket(exchange, market_name));
+  ClientSettings client{settings.Integer(setting::kRetryBaseMs), ""};
   if (exchange == "BINANCE") {
-    if (market == "SPOT") return MakeBinance(/*futures=*/false);
-    if (market == "FUTURES") return MakeBinance(/*futures=*/true);
-    return InvalidArgument("Binance has no market '", market, "' here (SPOT or FUTURES)");
+    const bool futures = market == "FUTURES";
+    client.base_url = settings.Text(futures ? setting::kBinanceFuturesUrl
+                                            : setting::kBinanceSpotUrl);
+    return MakeBinance(futures, client);
   }
-  if (exchange == "BYBIT") {
-    if (market == "SPOT") return MakeBybit("spot");
-    if (market == "LINEAR") return MakeBybit("linear");
-    if (market == "INVERSE") return MakeBybit("inverse");
-    return InvalidArgument("Bybit has no market '", market, "' here (SPOT, LINEAR or INVERSE)");
-  }
-  return InvalidArgument("unknown exchange '", exchange, "' (binance or bybit)");
+  client.base_url = settings.Text(setting::kBybitUrl);
+  return MakeBybit(AsciiLower(market), client);
 }
 
 }  // namespace dlake::exchange

@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "dlake/common/settings.h"
 #include "dlake/common/status.h"
-#include "dlake/exchange/symbol_info.h"
-#include "exchange/api_client.h"
+#include "dlake/catalog/symbol_info.h"
+#include "net/api_client.h"
 
 namespace dlake::exchange {
 
@@ -55,19 +56,17 @@ class Exchange {
   // Every funding rate with time in [start, end), ascending.
   virtual Result<std::vector<FundingRate>> Funding(const std::string& symbol, int64_t start,
                                                    int64_t end) = 0;
-  virtual const ApiStats& stats() const = 0;
+  virtual const net::ApiStats& stats() const = 0;
   // The exchange's clock minus ours, as last observed in a response (0 until then). Negative
   // when the exchange is behind: its newest candle may still be open though ours says closed.
   virtual int64_t clock_offset_ms() const = 0;
 };
 
-// Markets: Binance SPOT | FUTURES (USD-M); Bybit SPOT | LINEAR | INVERSE. Base URLs from
-// DLAKE_BINANCE_SPOT_URL, DLAKE_BINANCE_FUTURES_URL, DLAKE_BYBIT_URL (defaults: the real APIs).
-Result<std::unique_ptr<Exchange>> MakeExchange(const std::string& exchange,
-                                               const std::string& market);
-
-// "https://host" from the environment variable, or the default.
-std::string BaseUrl(const char* env, const char* fallback);
+// A client for one market (names as in dlake/exchange/markets.h, any case). Base URLs and retry
+// pacing from the settings binance.spot_url, binance.futures_url, bybit.url, retry_base_ms.
+Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings,
+                                               std::string_view exchange,
+                                               std::string_view market);
 
 // A JSON value that may be a number or a decimal string, as a double / int64.
 Result<double> JsonNumber(const nlohmann::json& value, const char* what);

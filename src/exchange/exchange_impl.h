@@ -7,7 +7,15 @@
 
 namespace dlake::exchange {
 
-Result<std::unique_ptr<Exchange>> MakeBinance(bool futures);
-Result<std::unique_ptr<Exchange>> MakeBybit(const std::string& category);  // spot|linear|inverse
+// What a client takes from the settings.
+struct ClientSettings {
+  int64_t retry_base_ms = 500;  // first backoff step
+  std::string base_url;         // "https://api.binance.com", no trailing '/'
+};
+
+Result<std::unique_ptr<Exchange>> MakeBinance(bool futures, const ClientSettings& settings);
+// category: spot | linear | inverse.
+Result<std::unique_ptr<Exchange>> MakeBybit(const std::string& category,
+                                            const ClientSettings& settings);
 
 }  // namespace dlake::exchange

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dlake/common/status.h"
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 #include "duck/duck.h"
 
 namespace dlake::ingest {

@@ -1,14 +1,14 @@
 #include "dlake/lake.h"
 
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "common/config_file.h"
+#include "dlake/exchange/markets.h"
 #include "exchange/downloader.h"
 #include "ingest/csv_ingest.h"
 #include "lake/lake_impl.h"
+#include "runtime/runtime_impl.h"
 #include "storage/dataset_writer.h"
 #include "storage/partition.h"
 #include "storage/reader.h"
@@ -36,46 +36,29 @@ Result<std::unique_ptr<Lake::Impl>> OpenImpl(const std::string& dir, const LakeO
   if (ec) return IoError("cannot resolve lake path '", dir, "': ", ec.message());
   std::string root_str = root.string();
   if (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
-  impl->ctx.root = root_str;
-  impl->ctx.env = options.env ? options.env : Env::Default();
-  Env* env = impl->ctx.env;
-  if (create) {
-    DLAKE_RETURN_IF_ERROR(env->CreateDirs(impl->ctx.Abs(storage::kDataDir)));
-    DLAKE_RETURN_IF_ERROR(env->CreateDirs(impl->ctx.Abs(storage::kMetadataDir)));
-  } else if (!IsLake(root)) {
+  if (!create && !IsLake(root)) {
     return NotFound("'", root_str, "' is not a lake (no ", storage::kManifestFile,
                     "); create one with 'dlake init ", dir, "'");
+  }
+  impl->runtime = options.runtime;
+  if (!impl->runtime) {
+    RuntimeOptions runtime_options;
+    runtime_options.lake = root_str;
+    DLAKE_ASSIGN_OR_RETURN(impl->runtime, Runtime::Make(runtime_options));
+  }
+  impl->ctx.root = root_str;
+  impl->ctx.env = impl->runtime->env();
+  impl->ctx.settings = &impl->runtime->settings();
+  if (create) {
+    DLAKE_RETURN_IF_ERROR(impl->ctx.env->CreateDirs(impl->ctx.Abs(storage::kDataDir)));
+    DLAKE_RETURN_IF_ERROR(impl->ctx.env->CreateDirs(impl->ctx.Abs(storage::kMetadataDir)));
   }
   Manifest::OpenOptions manifest_options;
   manifest_options.create = create;
   DLAKE_ASSIGN_OR_RETURN(impl->manifest,
                          Manifest::Open(impl->ctx.Abs(storage::kManifestFile), manifest_options));
-
-  // Flags (options), then DLAKE_* variables, then <lake>/dlake.toml, then defaults.
-  DLAKE_ASSIGN_OR_RETURN(auto config, ReadConfigFile(impl->ctx.Abs(storage::kConfigFile)));
-  auto setting = [&](const std::string& flag, const char* env, const char* key,
-                     const char* fallback) {
-    if (!flag.empty()) return flag;
-    auto it = config.find(key);
-    return EnvOr(env, it != config.end() ? it->second : fallback);
-  };
-  duck::DatabaseOptions duck_options;
-  duck_options.memory_limit = setting(options.memory_limit, "DLAKE_MEMORY_LIMIT", "memory_limit",
-                                      "256MB");
-  duck_options.threads = std::atoi(
-      setting(options.threads > 0 ? std::to_string(options.threads) : "", "DLAKE_THREADS",
-              "threads", "0")
-          .c_str());
-  // Spills land inside the lake (the disk sized for terabytes), per process so that verify can
-  // tell a dead process's leftovers from a live one's.
-  impl->duck_temp_dir = impl->ctx.Abs(std::string(storage::kTmpDir) + "/duckdb-" +
-                                      std::to_string(::getpid()));
-  // DuckDB creates only the last level of its temp directory, and only when it first spills.
-  DLAKE_RETURN_IF_ERROR(env->CreateDirs(impl->ctx.Abs(storage::kTmpDir)));
-  duck_options.temp_directory = impl->duck_temp_dir;
-  DLAKE_ASSIGN_OR_RETURN(impl->duck, duck::Database::Open("", duck_options));
   impl->ctx.manifest = impl->manifest.get();
-  impl->ctx.duck = impl->duck.get();
+  impl->ctx.duck = &RuntimeDuck(*impl->runtime);
   return impl;
 }
 
@@ -100,12 +83,7 @@ void PruneDatasetDirs(const StorageContext& ctx, const DatasetId& dataset) {
 
 Lake::Lake(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Lake::~Lake() {
-  // DuckDB removes its spill files on close; drop the emptied folder too.
-  impl_->duck.reset();
-  std::error_code ec;
-  fs::remove_all(impl_->duck_temp_dir, ec);
-}
+Lake::~Lake() = default;
 
 Result<std::unique_ptr<Lake>> Lake::Init(const std::string& dir, const LakeOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, options, /*create=*/true));
@@ -144,7 +122,19 @@ Result<std::string> Lake::Locate(const std::string& explicit_dir) {
 }
 
 const std::string& Lake::root() const { return impl_->ctx.root; }
-Manifest& Lake::manifest() { return *impl_->manifest; }
+const std::shared_ptr<Runtime>& Lake::runtime() const { return impl_->runtime; }
+Result<int> Lake::SchemaVersion() { return impl_->manifest->SchemaVersion(); }
+
+Result<std::vector<KnownGap>> Lake::KnownGaps(const DatasetId& dataset) {
+  return impl_->manifest->KnownGaps(dataset);
+}
+
+Result<std::vector<SymbolInfo>> Lake::Symbols(const std::string& exchange,
+                                              const std::string& market) {
+  DLAKE_ASSIGN_OR_RETURN(std::string exchange_name, NormalizeExchange(exchange));
+  DLAKE_ASSIGN_OR_RETURN(std::string market_name, NormalizeMarket(exchange_name, market));
+  return impl_->manifest->Symbols(exchange_name, market_name);
+}
 
 Result<IngestReport> Lake::Ingest(const IngestRequest& request) {
   ingest::CsvIngester ingester(impl_->ctx);
@@ -206,7 +196,7 @@ Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
   DeleteReport report;
   report.dry_run = request.dry_run;
   DLAKE_ASSIGN_OR_RETURN(auto datasets, impl_->manifest->Datasets(request.filter));
-  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl_->duck));
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl_->ctx.duck));
   storage::DatasetWriter writer(impl_->ctx, *conn);
   storage::WriteOptions options;
   options.dry_run = request.dry_run;

@@ -11,10 +11,9 @@
 namespace dlake {
 
 struct Lake::Impl {
+  std::shared_ptr<Runtime> runtime;  // owns the DuckDB that ctx.duck points at
   std::unique_ptr<Manifest> manifest;
-  std::unique_ptr<duck::Database> duck;
   StorageContext ctx;
-  std::string duck_temp_dir;  // this process's DuckDB spill folder under .tmp/
 };
 
 // Runs verification (lake/verify.cc).

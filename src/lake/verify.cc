@@ -263,7 +263,7 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
   const StorageContext& ctx = impl.ctx;
   VerifyReport report;
   DLAKE_ASSIGN_OR_RETURN(auto datasets, ctx.manifest->Datasets(request.filter));
-  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl.duck));
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl.ctx.duck));
   for (const auto& summary : datasets) {
     // Under the read lock, the files listed now stay on disk until the checks are done.
     DLAKE_ASSIGN_OR_RETURN(auto read_lock, storage::LockForReading(ctx, summary.id));

@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "dlake/catalog/manifest.h"
 #include "dlake/common/env.h"
+#include "dlake/common/settings.h"
 
 namespace dlake {
 namespace duck {
@@ -18,6 +19,7 @@ struct StorageContext {
   Manifest* manifest = nullptr;
   duck::Database* duck = nullptr;
   Env* env = nullptr;
+  const Settings* settings = nullptr;  // the runtime's
 
   // Absolute path of a lake-relative path.
   std::string Abs(std::string_view relative) const { return JoinPath(root, relative); }

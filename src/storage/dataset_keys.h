@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 
 namespace dlake::storage {
 

@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "common/file_util.h"
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 #include "storage/context.h"
 
 namespace dlake::storage {

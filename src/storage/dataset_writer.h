@@ -10,7 +10,7 @@
 #include <string>
 
 #include "dlake/common/status.h"
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 #include "dlake/storage/write_report.h"
 #include "storage/context.h"
 

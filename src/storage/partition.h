@@ -6,16 +6,16 @@
 #include <string>
 #include <string_view>
 
-#include "dlake/dataset.h"
+#include "common/lake_layout.h"
+#include "dlake/common/dataset.h"
 
 namespace dlake::storage {
 
-inline constexpr std::string_view kManifestFile = "manifest.db";
-inline constexpr std::string_view kConfigFile = "dlake.toml";
-inline constexpr std::string_view kDataDir = "data";
-inline constexpr std::string_view kMetadataDir = "metadata";
-inline constexpr std::string_view kLocksDir = ".locks";
-inline constexpr std::string_view kTmpDir = ".tmp";
+using layout::kDataDir;
+using layout::kLocksDir;
+using layout::kManifestFile;
+using layout::kMetadataDir;
+using layout::kTmpDir;
 // Every temporary file the lake creates starts with this; readers never list such files.
 inline constexpr std::string_view kTempPrefix = ".tmp-";
 

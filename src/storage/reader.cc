@@ -1,7 +1,7 @@
 #include "storage/reader.h"
 
 #include "duck/duck.h"
-#include "storage/batch_stream.h"
+#include "duck/batch_stream.h"
 #include "storage/dataset_locks.h"
 
 namespace dlake::storage {
@@ -39,12 +39,12 @@ Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   return query;
 }
 
-Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const BatchSink& sink) {
+Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const duck::BatchSink& sink) {
   return Run(request, /*materialize=*/false, batch_rows, sink);
 }
 
 Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_rows,
-                   const BatchSink& sink) {
+                   const duck::BatchSink& sink) {
   if (request.end <= request.start) return Status::Ok();
   // Held until the last row is read: writers then keep the files this read may still open.
   DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
@@ -56,7 +56,7 @@ Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_ro
   DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
   // Streaming keeps memory bounded; materialising lets DuckDB scan the files in parallel.
   DLAKE_ASSIGN_OR_RETURN(auto result, materialize ? stmt.Execute() : stmt.ExecuteStreaming());
-  return StreamBatches(result, materialize, batch_rows, sink);
+  return duck::StreamBatches(result, materialize, batch_rows, sink);
 }
 
 Result<RecordBatch> Reader::Read(const ReadRequest& request) {

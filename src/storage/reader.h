@@ -7,9 +7,9 @@
 #include <functional>
 
 #include "dlake/common/status.h"
-#include "dlake/record_batch.h"
+#include "dlake/common/record_batch.h"
 #include "dlake/storage/read_request.h"
-#include "storage/batch_stream.h"
+#include "duck/batch_stream.h"
 #include "storage/context.h"
 
 namespace dlake::storage {
@@ -19,7 +19,7 @@ class Reader {
   explicit Reader(const StorageContext& context) : ctx_(context) {}
 
   // Streams the rows in batches of at most `batch_rows` (bounded memory for any range).
-  Status Scan(const ReadRequest& request, size_t batch_rows, const BatchSink& sink);
+  Status Scan(const ReadRequest& request, size_t batch_rows, const duck::BatchSink& sink);
   // All rows as one batch.
   Result<RecordBatch> Read(const ReadRequest& request);
   // Writes the rows to `path` as Parquet or CSV (with header) through DuckDB.
@@ -32,7 +32,7 @@ class Reader {
   };
   Result<Query> BuildQuery(const ReadRequest& request);
   Status Run(const ReadRequest& request, bool materialize, size_t batch_rows,
-             const BatchSink& sink);
+             const duck::BatchSink& sink);
 
   const StorageContext& ctx_;
 };

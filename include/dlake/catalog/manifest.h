@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "dlake/common/status.h"
-#include "dlake/dataset.h"
-#include "dlake/exchange/symbol_info.h"
+#include "dlake/common/dataset.h"
+#include "dlake/catalog/known_gap.h"
+#include "dlake/catalog/symbol_info.h"
 
 namespace dlake {
 
@@ -48,14 +49,6 @@ struct DatasetSummary {
   int64_t time_from = 0;
   int64_t time_to = 0;
   int64_t known_gaps = 0;
-};
-
-// A range [time_from, time_to) that the source was asked for and had no data.
-struct KnownGap {
-  DatasetId dataset;
-  int64_t time_from = 0;
-  int64_t time_to = 0;
-  std::string source;
 };
 
 // Matches datasets; an empty field matches anything.

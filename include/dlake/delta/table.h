@@ -7,7 +7,7 @@
 // commit with put-if-absent on the next version file; a writer that loses the race re-reads the
 // log, checks the winner's changes for logical conflicts and retries, or fails with Aborted.
 // A Table object is used by one thread at a time; several Tables (or processes) may share a
-// table folder.
+// table folder. Tables opened on one Runtime share its DuckDB (one connection each).
 
 #include <cstdint>
 #include <map>
@@ -16,20 +16,17 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "dlake/common/env.h"
+#include "dlake/common/record_batch.h"
 #include "dlake/common/status.h"
-#include "dlake/record_batch.h"
+#include "dlake/runtime/runtime.h"
 
 namespace dlake::delta {
 
 struct TableOptions {
-  Env* env = nullptr;                 // nullptr = Env::Default()
-  std::string memory_limit = "512MB"; // DuckDB's limit for this table's work
-  int threads = 0;                    // 0 = one per core
-  std::string temp_directory;         // DuckDB spill folder; empty = <table>/_dlake_tmp
-  int max_commit_attempts = 10;       // put-if-absent races before giving up with Aborted
+  // The settings, DuckDB and Env the table works with, shared with every other table and lake
+  // of the runtime. nullptr = a runtime of its own from DLAKE_* variables and defaults.
+  std::shared_ptr<Runtime> runtime;
+  int max_commit_attempts = 10;  // put-if-absent races before giving up with Aborted
 };
 
 // Which version a read sees: the latest, a version, or the latest commit at or before a time
@@ -130,7 +127,7 @@ struct LogCleanupResult {
 struct HistoryEntry {
   int64_t version = 0;
   int64_t timestamp_ms = 0;  // the version's commit time as time travel sees it
-  nlohmann::json commit_info;  // the commitInfo action, or {} when absent
+  std::string commit_info = "{}";  // the commitInfo action as JSON text, or {} when absent
 };
 
 struct ColumnDescription {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "dlake/catalog/manifest.h"
-#include "dlake/dataset.h"
+#include "dlake/catalog/known_gap.h"
+#include "dlake/common/dataset.h"
 
 namespace dlake {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dlake/dataset.h"
+#include "dlake/common/dataset.h"
 #include "dlake/storage/write_report.h"
 
 namespace dlake {

@@ -10,7 +10,7 @@
 
 #include "dlake/common/status.h"
 
-namespace dlake::exchange {
+namespace dlake::net {
 
 struct HttpResponse {
   int status = 0;
@@ -43,4 +43,4 @@ class HttpClient {
   HttpOptions options_;
 };
 
-}  // namespace dlake::exchange
+}  // namespace dlake::net

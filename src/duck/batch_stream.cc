@@ -1,6 +1,6 @@
-#include "storage/batch_stream.h"
+#include "duck/batch_stream.h"
 
-namespace dlake::storage {
+namespace dlake::duck {
 namespace {
 
 Result<ColumnType> ToColumnType(duck::Type type, const std::string& name) {
@@ -78,7 +78,7 @@ RecordBatch EmptyLike(const RecordBatch& schema) {
 
 }  // namespace
 
-Status StreamBatches(duck::QueryResult& result, bool materialized, size_t batch_rows,
+Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
                      const BatchSink& sink) {
   RecordBatch schema;
   for (size_t c = 0; c < result.ColumnCount(); ++c) {
@@ -101,4 +101,4 @@ Status StreamBatches(duck::QueryResult& result, bool materialized, size_t batch_
   return Status::Ok();
 }
 
-}  // namespace dlake::storage
+}  // namespace dlake::duck

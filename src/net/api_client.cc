@@ -1,4 +1,4 @@
-#include "exchange/api_client.h"
+#include "net/api_client.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-namespace dlake::exchange {
+namespace dlake::net {
 
 int64_t WallClockMs() {
   using namespace std::chrono;
@@ -16,11 +16,7 @@ int64_t WallClockMs() {
 }
 
 ApiClient::ApiClient(std::string name, std::unique_ptr<HttpClient> http, Hooks hooks)
-    : name_(std::move(name)), http_(std::move(http)), hooks_(std::move(hooks)) {
-  if (const char* base = std::getenv("DLAKE_RETRY_BASE_MS"); base && *base) {
-    backoff_base_ms_ = std::max<int64_t>(1, std::atoll(base));
-  }
-}
+    : name_(std::move(name)), http_(std::move(http)), hooks_(std::move(hooks)) {}
 
 void ApiClient::SetBudget(const RateBudget& budget) {
   budget_ = budget;
@@ -98,4 +94,4 @@ Result<nlohmann::json> ApiClient::GetJson(const std::string& url, int64_t cost) 
                      last_error.message());
 }
 
-}  // namespace dlake::exchange
+}  // namespace dlake::net

@@ -5,9 +5,9 @@
 #include <ostream>
 #include <string>
 
-#include "dlake/record_batch.h"
+#include "dlake/common/record_batch.h"
 
-namespace dlake::cli {
+namespace dlake {
 
 class BatchWriter {
  public:
@@ -22,4 +22,4 @@ class BatchWriter {
 std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ostream& out,
                                              bool lake_times = true);
 
-}  // namespace dlake::cli
+}  // namespace dlake

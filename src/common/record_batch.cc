@@ -1,4 +1,4 @@
-#include "dlake/record_batch.h"
+#include "dlake/common/record_batch.h"
 
 #include <charconv>
 

@@ -1,11 +1,11 @@
-#include "exchange/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <mutex>
 
-namespace dlake::exchange {
+namespace dlake::net {
 namespace {
 
 void GlobalInit() {
@@ -78,4 +78,4 @@ Result<HttpResponse> HttpClient::Get(const std::string& url) {
   return response;
 }
 
-}  // namespace dlake::exchange
+}  // namespace dlake::net

@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "dlake/common/status.h"
-#include "exchange/http_client.h"
+#include "net/http_client.h"
 
-namespace dlake::exchange {
+namespace dlake::net {
 
 struct RateBudget {
   int64_t window_ms = 60000;  // fixed calendar windows (Binance: 1 MINUTE)
@@ -61,8 +61,8 @@ class ApiClient {
   void SetBudget(const RateBudget& budget);
   const RateBudget& budget() const { return budget_; }
   void SetMaxAttempts(int attempts) { max_attempts_ = attempts; }
-  // First backoff step; later ones double (with jitter) up to 30 s. Default 500 ms, or
-  // $DLAKE_RETRY_BASE_MS.
+  // First backoff step; later ones double (with jitter) up to 30 s. Default 500 ms (the
+  // setting retry_base_ms).
   void SetBackoffBase(int64_t ms) { backoff_base_ms_ = ms; }
   const ApiStats& stats() const { return stats_; }
 
@@ -88,4 +88,4 @@ class ApiClient {
 // Milliseconds since the epoch (system clock).
 int64_t WallClockMs();
 
-}  // namespace dlake::exchange
+}  // namespace dlake::net

@@ -6,17 +6,17 @@
 #include <functional>
 
 #include "dlake/common/status.h"
-#include "dlake/record_batch.h"
+#include "dlake/common/record_batch.h"
 #include "duck/duck.h"
 
-namespace dlake::storage {
+namespace dlake::duck {
 
 // Receives each batch; it may move the batch's contents away.
 using BatchSink = std::function<Status(RecordBatch&)>;
 
 // Hands `result`'s rows to `sink` in batches of at most `batch_rows` (SIZE_MAX: one batch).
 // `materialized` results are reserved up front. Nothing is handed on for an empty result.
-Status StreamBatches(duck::QueryResult& result, bool materialized, size_t batch_rows,
+Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
                      const BatchSink& sink);
 
-}  // namespace dlake::storage
+}  // namespace dlake::duck

@@ -1,4 +1,4 @@
-#include "batch_writer.h"
+#include "dlake/common/batch_writer.h"
 
 #include <algorithm>
 #include <iomanip>
@@ -8,7 +8,7 @@
 
 #include "dlake/common/time.h"
 
-namespace dlake::cli {
+namespace dlake {
 namespace {
 
 std::string CsvField(const std::string& text) {
@@ -127,4 +127,4 @@ std::unique_ptr<BatchWriter> MakeBatchWriter(const std::string& format, std::ost
   return std::make_unique<TableWriter>(out, lake_times);
 }
 
-}  // namespace dlake::cli
+}  // namespace dlake

@@ -23,7 +23,11 @@ struct Period {
   std::string name;
   int64_t ms = 0;
 };
+// Case-insensitive where that is unambiguous: "1H" is 1h and "TICK" tick, but "1m" (minute) and
+// "1M" (month) are told apart by case.
 Result<Period> ParsePeriod(std::string_view name);
+// "raw", "agg", "ticks" or "alt" from any case; InvalidArgument naming the known types.
+Result<std::string> ParseDataType(std::string_view type);
 // Every period name the lake accepts, in ascending length.
 const std::vector<std::string>& KnownPeriods();
 
@@ -35,7 +39,8 @@ struct DatasetId {
   std::string period;    // 1m ... 1M | tick | funding
 
   // Builds a validated, normalised id: exchange, market and symbol upper-cased; unified symbols
-  // ("BTC/USDT:USDT", "btc/usdt") mapped to the exchange id ("BTCUSDT").
+  // ("BTC/USDT:USDT", "btc/usdt") mapped to the exchange id ("BTCUSDT"); type and period as
+  // ParseDataType and ParsePeriod read them.
   static Result<DatasetId> Make(std::string_view exchange, std::string_view market,
                                 std::string_view symbol, std::string_view type,
                                 std::string_view period);
