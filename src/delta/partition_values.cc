@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/strings.h"
 #include "duck/duck.h"
 
 namespace dlake::delta {
@@ -77,15 +78,9 @@ class Scanner {
   size_t pos_ = 0;
 };
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
+// std::isspace's set in the C locale, which timestamp text has always been trimmed of
+// (TrimWhitespace would keep \v and \f).
+constexpr std::string_view kCSpace = " \t\n\v\f\r";
 
 // Reads the seconds fraction after '.': microseconds, and whether digits were dropped.
 bool ReadFraction(Scanner& in, int64_t& micros, bool& exact) {
@@ -161,17 +156,6 @@ bool IsDecimalNumber(std::string_view text) {
   return i == text.size();
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The spelling DuckDB accepts for a float partition value, or nullopt.
 std::optional<std::string> FloatSqlText(std::string_view text) {
   std::string_view body = text;
@@ -221,7 +205,7 @@ Result<std::string> TemporalSql(const std::string& text, const DataType& type,
 }  // namespace
 
 std::optional<TimestampText> ParseTimestampText(std::string_view text) {
-  Scanner in(Trim(text));
+  Scanner in(TrimChars(text, kCSpace));
   int64_t year = 0, month = 0, day = 0;
   if (!in.Digits(4, 6, year) || !in.Accept('-') || !in.Digits(1, 2, month) || !in.Accept('-') ||
       !in.Digits(1, 2, day)) {
