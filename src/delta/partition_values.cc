@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/strings.h"
+#include "dlake/common/time.h"
 #include "duck/duck.h"
 
 namespace dlake::delta {
@@ -14,28 +16,6 @@ namespace {
 
 constexpr int64_t kMicrosPerSecond = 1000000;
 constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = yoe + era * 400 + (m <= 2);
-}
 
 int DaysInMonth(int64_t y, int64_t m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -77,15 +57,9 @@ class Scanner {
   size_t pos_ = 0;
 };
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
+// std::isspace's set in the C locale, which timestamp text has always been trimmed of
+// (TrimWhitespace would keep \v and \f).
+constexpr std::string_view kCSpace = " \t\n\v\f\r";
 
 // Reads the seconds fraction after '.': microseconds, and whether digits were dropped.
 bool ReadFraction(Scanner& in, int64_t& micros, bool& exact) {
@@ -161,17 +135,6 @@ bool IsDecimalNumber(std::string_view text) {
   return i == text.size();
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The spelling DuckDB accepts for a float partition value, or nullopt.
 std::optional<std::string> FloatSqlText(std::string_view text) {
   std::string_view body = text;
@@ -221,7 +184,7 @@ Result<std::string> TemporalSql(const std::string& text, const DataType& type,
 }  // namespace
 
 std::optional<TimestampText> ParseTimestampText(std::string_view text) {
-  Scanner in(Trim(text));
+  Scanner in(TrimChars(text, kCSpace));
   int64_t year = 0, month = 0, day = 0;
   if (!in.Digits(4, 6, year) || !in.Accept('-') || !in.Digits(1, 2, month) || !in.Accept('-') ||
       !in.Digits(1, 2, day)) {
@@ -229,7 +192,10 @@ std::optional<TimestampText> ParseTimestampText(std::string_view text) {
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) return std::nullopt;
   TimestampText out;
-  int64_t micros = DaysFromCivil(year, month, day) * kMicrosPerDay;
+  // The casts are exact: at most 6 year digits, and month and day were checked above.
+  int64_t micros =
+      DayFromCivil(static_cast<int>(year), static_cast<int>(month), static_cast<int>(day)) *
+      kMicrosPerDay;
   if (in.Accept('T') || in.Accept('t') || in.Accept(' ')) {
     int64_t h = 0, m = 0, s = 0, fraction = 0;
     if (!in.Digits(1, 2, h) || h > 23 || !in.Accept(':') || !in.Digits(2, 2, m) || m > 59) {
@@ -256,8 +222,8 @@ std::string FormatTimestampText(int64_t micros, char separator, int fraction_dig
   int64_t days = micros / kMicrosPerDay;
   int64_t rest = micros % kMicrosPerDay;
   if (rest < 0) rest += kMicrosPerDay, --days;
-  int64_t y = 0, m = 0, d = 0;
-  CivilFromDays(days, y, m, d);
+  const CivilDate date = CivilFromDay(days);  // |year| < 300000 for any int64 micros
+  const int64_t y = date.year, m = date.month, d = date.day;
   const int64_t seconds = rest / kMicrosPerSecond;
   const int64_t fraction = rest % kMicrosPerSecond;
   char buf[64];

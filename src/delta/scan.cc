@@ -1,10 +1,10 @@
 #include "delta/scan.h"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <set>
 
+#include "common/strings.h"
 #include "delta/partition_values.h"
 #include "delta/stats.h"
 
@@ -16,13 +16,6 @@ using duck::QuoteLiteral;
 
 constexpr const char* kFileColumn = "__dlake_file";
 constexpr const char* kRowColumn = "__dlake_row";
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool Wants(const std::vector<std::string>& extra, const char* column) {
   return std::find(extra.begin(), extra.end(), column) != extra.end();
@@ -49,7 +42,7 @@ Result<std::map<std::string, std::string>> PhysicalColumns(duck::Connection& con
   std::map<std::string, std::string> columns;
   for (size_t r = 0; r < result.RowCount(); ++r) {
     std::string name = result.GetString(0, r);
-    columns[Lower(name)] = name;
+    columns[AsciiLower(name)] = name;
   }
   return columns;
 }
@@ -58,7 +51,7 @@ Result<std::map<std::string, std::string>> PhysicalColumns(duck::Connection& con
 std::string OrderTerm(const std::string& term) {
   auto space = term.find_last_of(' ');
   if (space != std::string::npos) {
-    std::string direction = Lower(term.substr(space + 1));
+    std::string direction = AsciiLower(term.substr(space + 1));
     if (direction == "desc" || direction == "asc") {
       return QuoteIdentifier(term.substr(0, space)) + (direction == "desc" ? " DESC" : " ASC");
     }
@@ -112,7 +105,7 @@ Result<std::string> ScanFilesSql(duck::Connection& conn, const Snapshot& snapsho
       add("__p." + name + " AS " + name);
       continue;
     }
-    auto it = physical.find(Lower(field.name));
+    auto it = physical.find(AsciiLower(field.name));
     if (it == physical.end()) {
       add("CAST(NULL AS " + type + ") AS " + name);
     } else {

@@ -1,8 +1,8 @@
 #include "delta/schema.h"
 
-#include <algorithm>
-#include <cctype>
 #include <set>
+
+#include "common/strings.h"
 
 namespace dlake::delta {
 namespace {
@@ -12,13 +12,6 @@ using nlohmann::json;
 const std::set<std::string, std::less<>> kPrimitives = {
     "string", "long",   "integer", "short", "byte",      "float",        "double",
     "boolean", "binary", "date",   "timestamp", "timestamp_ntz", "void"};
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 Result<DataTypePtr> ParseType(const json& node, const std::string& where);
 
@@ -44,7 +37,7 @@ Result<std::vector<StructField>> ParseFields(const json& node, const std::string
   std::set<std::string> seen;
   for (const auto& item : node["fields"]) {
     DLAKE_ASSIGN_OR_RETURN(auto field, ParseField(item, where));
-    if (!seen.insert(Lower(field.name)).second) {
+    if (!seen.insert(AsciiLower(field.name)).second) {
       return InvalidArgument("schema ", where, ": column '", field.name,
                              "' appears twice (names are case-insensitive)");
     }
@@ -152,19 +145,8 @@ std::vector<std::string> SplitTopLevel(std::string_view text) {
     current += c;
   }
   if (!current.empty()) parts.push_back(current);
-  for (auto& part : parts) {
-    auto first = part.find_first_not_of(' ');
-    auto last = part.find_last_not_of(' ');
-    part = first == std::string::npos ? "" : part.substr(first, last - first + 1);
-  }
+  for (auto& part : parts) part = std::string(TrimChars(part, " "));
   return parts;
-}
-
-std::string Trim(std::string_view text) {
-  auto first = text.find_first_not_of(' ');
-  if (first == std::string_view::npos) return "";
-  auto last = text.find_last_not_of(' ');
-  return std::string(text.substr(first, last - first + 1));
 }
 
 }  // namespace
@@ -176,9 +158,9 @@ DataTypePtr DataType::Primitive(std::string name) {
 }
 
 const StructField* Schema::Find(std::string_view name) const {
-  std::string wanted = Lower(name);
+  std::string wanted = AsciiLower(name);
   for (const auto& field : fields) {
-    if (Lower(field.name) == wanted) return &field;
+    if (AsciiLower(field.name) == wanted) return &field;
   }
   return nullptr;
 }
@@ -253,10 +235,9 @@ std::string DuckType(const DataType& type) {
 }
 
 Result<DataTypePtr> FromDuckType(std::string_view duck_type, std::string_view column) {
-  std::string text = Trim(duck_type);
-  std::string upper = text;
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  // Only spaces: DuckDB puts no other whitespace around type text.
+  std::string text(TrimChars(duck_type, " "));
+  std::string upper = AsciiUpper(text);
   if (upper.size() > 2 && upper.substr(upper.size() - 2) == "[]") {
     auto type = std::make_shared<DataType>();
     type->kind = DataType::Kind::kArray;

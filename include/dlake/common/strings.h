@@ -12,6 +12,8 @@ std::string AsciiLower(std::string_view text);
 std::string AsciiUpper(std::string_view text);
 // `text` without leading and trailing spaces, tabs, carriage returns and newlines.
 std::string_view TrimWhitespace(std::string_view text);
+// `text` without the leading and trailing characters that are in `chars`.
+std::string_view TrimChars(std::string_view text, std::string_view chars);
 // "a, b, c" (with the given separator).
 std::string JoinStrings(const std::vector<std::string>& items, std::string_view separator = ", ");
 // True when `a` and `b` are equal ignoring ASCII case.
