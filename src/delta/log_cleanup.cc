@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "common/strings.h"
+#include "dlake/common/strings.h"
 #include "delta/checkpoint.h"
 #include "delta/log_files.h"
 #include "delta/maintenance.h"

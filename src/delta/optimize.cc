@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "common/strings.h"
+#include "dlake/common/strings.h"
 #include "delta/data_writer.h"
 #include "delta/maintenance.h"
 #include "delta/maintenance_internal.h"

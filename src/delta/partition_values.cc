@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "common/strings.h"
+#include "dlake/common/strings.h"
 #include "dlake/common/time.h"
 #include "duck/duck.h"
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <set>
 
-#include "common/strings.h"
+#include "dlake/common/strings.h"
 #include "delta/partition_values.h"
 #include "delta/stats.h"
 

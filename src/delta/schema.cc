@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "common/strings.h"
+#include "dlake/common/strings.h"
 
 namespace dlake::delta {
 namespace {

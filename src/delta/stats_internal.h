@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dlake/common/strings.h"
 #include "delta/schema.h"
 
 namespace dlake::delta::stats_internal {
@@ -19,12 +20,7 @@ namespace dlake::delta::stats_internal {
 inline constexpr int64_t kMicrosPerMilli = 1000;
 inline constexpr size_t kStringPrefixLength = 32;  // code points, as Spark's stats truncation
 
-inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using ::dlake::EqualsIgnoreCase;
 
 // How a column's values are compared and how its stats are written.
 enum class ColumnKind {

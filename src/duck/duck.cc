@@ -99,8 +99,6 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   if (!options.temp_directory.empty()) {
     DLAKE_RETURN_IF_ERROR(set("temp_directory", options.temp_directory));
   }
-  // Timestamps are instants: render and parse them in UTC whatever the machine's zone.
-  DLAKE_RETURN_IF_ERROR(set("TimeZone", "UTC"));
   // No network: extensions are never downloaded at run time.
   DLAKE_RETURN_IF_ERROR(set("autoinstall_known_extensions", "false"));
   DLAKE_RETURN_IF_ERROR(set("autoload_known_extensions", "false"));
@@ -226,6 +224,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(Database& db) {
   if (duckdb_connect(db.handle(), &conn->conn_) == DuckDBError) {
     return Internal("cannot connect to DuckDB database");
   }
+  // Timestamps are instants: render and parse them in UTC whatever the machine's zone.
+  DLAKE_RETURN_IF_ERROR(conn->Execute("SET TimeZone = 'UTC'", "setting the time zone to UTC"));
   return conn;
 }
 
