@@ -270,10 +270,15 @@ class FileReader {
                              "' (see doc/settings.md or 'dlake config')");
     }
     auto text = TomlText(spec->kind, node);
-    if (text.ok()) text = Canonical(*spec, *text);
     if (!text.ok()) {
       return InvalidArgument(origin, ": bad setting '", name, "': ", text.status().message());
     }
+    auto value = Canonical(*spec, *text);
+    if (!value.ok()) {
+      return InvalidArgument(origin, ": bad setting '", name, "' (", *text,
+                             "): ", value.status().message());
+    }
+    text = std::move(value);
     values_[name] = {name, *text, SettingSource::kFile, origin};
     return Status::Ok();
   }

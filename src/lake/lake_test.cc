@@ -559,9 +559,12 @@ TEST_F(LakeTest, SettingsComeFromFlagsThenEnvironmentThenDlakeToml) {
   testing::WriteFile(dir_.Join("lake/dlake.toml"), "memory_limit = \"not-a-size\"\n");
   EXPECT_THAT(Lake::Open(dir_.Join("lake"), LakeOptions{}).status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("not-a-size")));
+  // A bad file is an error even where a flag overrides the setting.
   RuntimeOptions flags;
   flags.lake = dir_.Join("lake");
   flags.flags = {{"memory_limit", "128MB"}};
+  EXPECT_THAT(Runtime::Make(flags).status(), StatusIs(StatusCode::kInvalidArgument));
+  testing::WriteFile(dir_.Join("lake/dlake.toml"), "memory_limit = \"512MB\"\n");
   DLAKE_ASSERT_OK_AND_ASSIGN(auto runtime, Runtime::Make(flags));
   EXPECT_EQ(runtime->settings().memory_limit_bytes(), 128LL << 20);
   LakeOptions options;
