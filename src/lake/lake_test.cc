@@ -563,7 +563,8 @@ TEST_F(LakeTest, SettingsComeFromFlagsThenEnvironmentThenDlakeToml) {
   RuntimeOptions flags;
   flags.lake = dir_.Join("lake");
   flags.flags = {{"memory_limit", "128MB"}};
-  EXPECT_THAT(Runtime::Make(flags).status(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Runtime::Make(flags).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("not-a-size")));
   testing::WriteFile(dir_.Join("lake/dlake.toml"), "memory_limit = \"512MB\"\n");
   DLAKE_ASSERT_OK_AND_ASSIGN(auto runtime, Runtime::Make(flags));
   EXPECT_EQ(runtime->settings().memory_limit_bytes(), 128LL << 20);
