@@ -287,6 +287,16 @@ TEST_F(DownloadProcessTest, DownloadSymbolsListsAndStoresTheMarketsSymbols) {
   EXPECT_EQ(bybit_symbols, (std::set<std::string>{"BTCUSDT", "ETHUSDT"}));
   EXPECT_GE(Requests("/v5/market/instruments-info"), 1);
 
+  // Regression: an upper-case exchange with no market took Binance's default ("Bybit has no
+  // market 'FUTURES'"). Names are case-insensitive and the default is the exchange's own.
+  json upper = RunJson({"download-symbols", "--exchange", "BYBIT"});
+  ASSERT_TRUE(upper.is_array()) << upper.dump();
+  EXPECT_EQ(upper.size(), 2u);
+  for (const auto& s : upper) EXPECT_EQ(s.value("market", ""), "LINEAR") << s.dump();
+  json futures = RunJson({"download-symbols", "--exchange", "Bybit", "--futures"});
+  ASSERT_TRUE(futures.is_array()) << futures.dump();
+  EXPECT_EQ(futures.size(), 2u);
+
   // Stored in the manifest, per exchange and market.
   auto lake = Lake::Open(lake_, LakeOptions{});
   ASSERT_THAT(lake.status(), IsOk());

@@ -1,5 +1,8 @@
 // The dlake command line end to end: real binary, real lake, output formats and exit codes.
 
+#include <filesystem>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "testing/test_util.h"
@@ -110,8 +113,77 @@ TEST_F(CliTest, UsageErrorsExitTwoAndFailuresExitOne) {
   EXPECT_THAT(no_data.err, HasSubstr("no dataset BINANCE/*/ETHUSDT/raw/1m"));
 }
 
+// One resolution of settings for every command: the same error and exit code whether the
+// command is a lake command or a Delta one (they used to differ).
+TEST_F(CliTest, BadSettingExitsTwoForEveryCommandNamingItsSource) {
+  auto table = dir_.Join("table");
+  auto created = Dlake({"delta", "create", table, "--from", csv_});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"list"}, {"verify"}, {"config"}, {"delta", "history", table}}) {
+    auto variable = testing::RunDlake(
+        [&] {
+          auto args = command;
+          args.insert(args.begin(), {"--lake", lake_});
+          return args;
+        }(),
+        {{"DLAKE_THREADS", "abc"}});
+    EXPECT_EQ(variable.exit_code, 2) << command[0] << ": " << variable.err;
+    EXPECT_THAT(variable.err, HasSubstr("bad DLAKE_THREADS='abc'")) << command[0];
+  }
+  testing::WriteFile(lake_ + "/dlake.toml", "threads = 2\n[cmc]\nrequests_per_min = 5\n");
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"list"}, {"delta", "history", table}}) {
+    auto file = Dlake(command);
+    EXPECT_EQ(file.exit_code, 2) << command[0];
+    EXPECT_THAT(file.err, HasSubstr("dlake.toml:3: unknown setting 'cmc.requests_per_min'"))
+        << command[0];
+  }
+  std::filesystem::remove(lake_ + "/dlake.toml");
+  auto flag = Dlake({"--threads", "many", "list"});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_THAT(flag.err, HasSubstr("bad --threads 'many'"));
+}
+
+TEST_F(CliTest, ConfigShowsEachSettingAndWhereItCameFrom) {
+  testing::WriteFile(lake_ + "/dlake.toml",
+                     "threads = 2\naggregate = [\"15m\", \"1h\"]\n[cmc]\nrequests_per_minute = 20\n"
+                     "[flows.nightly]\ntasks = []\n[schedules]\nnightly = \"0 3 * * *\"\n");
+  auto config = testing::RunDlake({"--lake", lake_, "--json", "--memory-limit", "1GB", "config"},
+                                  {{"DLAKE_CMC_MONTHLY_CREDITS", "2000"}});
+  ASSERT_EQ(config.exit_code, 0) << config.err;
+  auto json = nlohmann::json::parse(config.out);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& s : json["settings"]) by_name[s["name"]] = s;
+  EXPECT_EQ(by_name["threads"]["value"], "2");
+  EXPECT_EQ(by_name["threads"]["source"], "file");
+  EXPECT_EQ(by_name["threads"]["origin"], lake_ + "/dlake.toml:1");
+  EXPECT_EQ(by_name["aggregate"]["value"], "15m,1h");
+  EXPECT_EQ(by_name["cmc.requests_per_minute"]["value"], "20");
+  EXPECT_EQ(by_name["cmc.monthly_credits"]["value"], "2000");
+  EXPECT_EQ(by_name["cmc.monthly_credits"]["origin"], "DLAKE_CMC_MONTHLY_CREDITS");
+  EXPECT_EQ(by_name["memory_limit"]["source"], "flag");
+  EXPECT_EQ(by_name["retry_base_ms"]["source"], "default");
+  EXPECT_EQ(json["flows"], nlohmann::json::array({"nightly"}));
+  EXPECT_EQ(json["schedules"]["nightly"], "0 3 * * *");
+}
+
+TEST_F(CliTest, NamesAreCaseInsensitive) {
+  auto ingest = Dlake({"--json", "ingest", "--source", csv_, "--exchange", "Binance", "--market",
+                  "Futures", "--symbol", "btcusdt", "--type", "RAW"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  EXPECT_EQ(nlohmann::json::parse(ingest.out)["dataset"], "BINANCE/FUTURES/BTCUSDT/raw/1m");
+  auto list = Dlake({"--json", "list", "--type", "Raw", "--period", "1m"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 1u);
+  // "1M" is a month and "1m" a minute: no month dataset exists.
+  auto months = Dlake({"--json", "list", "--period", "1M"});
+  ASSERT_EQ(months.exit_code, 0) << months.err;
+  EXPECT_TRUE(nlohmann::json::parse(months.out).empty());
+}
+
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"init", "ingest", "read", "list", "delete", "verify"}) {
+  for (const char* command : {"init", "ingest", "read", "list", "delete", "verify", "config"}) {
     auto help = RunDlake({command, "--help"});
     EXPECT_EQ(help.exit_code, 0) << command;
     EXPECT_THAT(help.out, HasSubstr("--help")) << command;
