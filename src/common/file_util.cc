@@ -35,7 +35,7 @@ Result<FileDigest> Sha256File(const std::string& path) {
   unsigned int md_len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &md_len);
   static constexpr char kHex[] = "0123456789abcdef";
-  digest.sha256.reserve(md_len * 2);
+  digest.sha256.reserve(size_t{md_len} * 2);
   for (unsigned int i = 0; i < md_len; ++i) {
     digest.sha256 += kHex[md[i] >> 4];
     digest.sha256 += kHex[md[i] & 0xf];

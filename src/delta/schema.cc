@@ -265,7 +265,8 @@ Result<DataTypePtr> FromDuckType(std::string_view duck_type, std::string_view co
   auto open = text.find('(');
   if (open != std::string::npos && text.back() == ')') {
     std::string head = upper.substr(0, open);
-    auto parts = SplitTopLevel(std::string_view(text).substr(open + 1, text.size() - open - 2));
+    const std::string_view whole = text;
+    auto parts = SplitTopLevel(whole.substr(open + 1, text.size() - open - 2));
     if (head == "STRUCT") {
       auto type = std::make_shared<DataType>();
       type->kind = DataType::Kind::kStruct;

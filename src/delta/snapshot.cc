@@ -30,17 +30,17 @@ class Replay {
             Drop(key);
             tombstones_.erase(key);
             index_[key] = adds_.size();
-            adds_.push_back(std::move(a));
+            adds_.push_back(std::forward<decltype(a)>(a));
           } else if constexpr (std::is_same_v<T, RemoveFile>) {
             std::string key = FileActionKey(a.path, a.deletion_vector);
             Drop(key);
-            tombstones_[key] = std::move(a);
+            tombstones_[key] = std::forward<decltype(a)>(a);
           } else if constexpr (std::is_same_v<T, Protocol>) {
-            protocol_ = std::move(a);
+            protocol_ = std::forward<decltype(a)>(a);
           } else if constexpr (std::is_same_v<T, Metadata>) {
-            metadata_ = std::move(a);
+            metadata_ = std::forward<decltype(a)>(a);
           } else if constexpr (std::is_same_v<T, Txn>) {
-            txns_[a.app_id] = std::move(a);
+            txns_[a.app_id] = std::forward<decltype(a)>(a);
           }
         },
         std::move(action));

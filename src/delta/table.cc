@@ -139,7 +139,8 @@ Table::~Table() = default;
 
 const std::string& Table::path() const { return impl_->ctx->root; }
 
-Result<std::unique_ptr<Table>> Table::Open(const std::string& path, TableOptions options) {
+Result<std::unique_ptr<Table>> Table::Open(const std::string& path,
+                                           const TableOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto ctx, TableContext::Make(path, options));
   DLAKE_ASSIGN_OR_RETURN(auto listing, ListLog(ctx->root));
   auto latest = LatestVersion(listing);
@@ -152,7 +153,8 @@ Result<std::unique_ptr<Table>> Table::Open(const std::string& path, TableOptions
 }
 
 Result<std::unique_ptr<Table>> Table::Create(const std::string& path, const WriteSource& source,
-                                             const CreateOptions& create, TableOptions options) {
+                                             const CreateOptions& create,
+                                             const TableOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto ctx, TableContext::Make(path, options));
   DLAKE_RETURN_IF_ERROR(CreateTable(*ctx, source, create));
   auto impl = std::make_unique<Impl>();

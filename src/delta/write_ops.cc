@@ -205,7 +205,7 @@ struct WriteTally {
 
 // Commits the tally; deletes the new files again when the commit fails.
 Result<CommitResult> CommitTally(TableContext& ctx, const Snapshot& read, PendingCommit pending,
-                                 WriteTally tally) {
+                                 const WriteTally& tally) {
   CommitResult result;
   for (const auto& add : tally.adds) {
     result.bytes_added += add.size;
@@ -351,7 +351,7 @@ Status CreateTable(TableContext& ctx, const WriteSource& source, const CreateOpt
   }
   DLAKE_RETURN_IF_ERROR(ValidateProperties(create.configuration));
   DLAKE_ASSIGN_OR_RETURN(Schema incoming, Stage(ctx, source));
-  Schema schema = incoming;
+  const Schema& schema = incoming;
   for (const auto& column : create.not_null_columns) {
     auto* field = const_cast<StructField*>(schema.Find(column));
     if (!field) return InvalidArgument("NOT NULL column '", column, "' is not in ", source.description);
@@ -401,7 +401,7 @@ Status CreateTable(TableContext& ctx, const WriteSource& source, const CreateOpt
   pending.metrics = Metrics(tally);
   pending.actions.emplace_back(Protocol{1, 2, std::nullopt, std::nullopt});
   pending.actions.emplace_back(read.metadata);
-  return CommitTally(ctx, read, std::move(pending), std::move(tally)).status();
+  return CommitTally(ctx, read, std::move(pending), tally).status();
 }
 
 Result<CommitResult> AppendRows(TableContext& ctx, const WriteSource& source,
@@ -445,7 +445,7 @@ Result<CommitResult> AppendRows(TableContext& ctx, const WriteSource& source,
     nothing.skipped = true;
     return nothing;
   }
-  return CommitTally(ctx, snapshot, std::move(pending), std::move(tally));
+  return CommitTally(ctx, snapshot, std::move(pending), tally);
 }
 
 Result<CommitResult> OverwriteRows(TableContext& ctx, const WriteSource& source,
@@ -497,7 +497,7 @@ Result<CommitResult> OverwriteRows(TableContext& ctx, const WriteSource& source,
   tally.adds.insert(tally.adds.end(), written->begin(), written->end());
   pending.metrics = Metrics(tally);
   RecordSchemaChange(snapshot, schema, pending);
-  return CommitTally(ctx, snapshot, std::move(pending), std::move(tally));
+  return CommitTally(ctx, snapshot, std::move(pending), tally);
 }
 
 Result<CommitResult> DeleteRows(TableContext& ctx, const std::string& predicate) {
@@ -520,7 +520,7 @@ Result<CommitResult> DeleteRows(TableContext& ctx, const std::string& predicate)
                      {"numAddedFiles", std::to_string(tally.adds.size())},
                      {"numDeletedRows", std::to_string(tally.rows_deleted)},
                      {"numCopiedRows", std::to_string(tally.rows_copied)}};
-  return CommitTally(ctx, snapshot, std::move(pending), std::move(tally));
+  return CommitTally(ctx, snapshot, std::move(pending), tally);
 }
 
 Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
@@ -654,7 +654,7 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
   pending.reads_data = true;
   pending.read_predicates = predicates;
   RecordSchemaChange(snapshot, schema, pending);
-  return CommitTally(ctx, snapshot, std::move(pending), std::move(tally));
+  return CommitTally(ctx, snapshot, std::move(pending), tally);
 }
 
 }  // namespace dlake::delta

@@ -275,7 +275,7 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
     CheckFiles(ctx, files, report);
     DatasetCheck check;
     check.dataset = id;
-    std::set<std::string> unreadable(report.missing_files.begin() + missing_before,
+    std::set<std::string> unreadable(report.missing_files.begin() + static_cast<std::ptrdiff_t>(missing_before),
                                      report.missing_files.end());
     for (size_t i = bad_before; i < report.checksum_mismatches.size(); ++i) {
       const std::string& m = report.checksum_mismatches[i];

@@ -33,7 +33,7 @@ void ApiClient::Sleep(int64_t ms) {
 void ApiClient::WaitForBudget(int64_t cost) {
   // A request dearer than the planned share still goes, alone in a fresh window.
   const int64_t allowed =
-      std::max<int64_t>(cost, static_cast<int64_t>(budget_.limit * budget_.headroom));
+      std::max<int64_t>(cost, static_cast<int64_t>(static_cast<double>(budget_.limit) * budget_.headroom));
   while (true) {
     const int64_t now = WallClockMs();
     const int64_t window = now / budget_.window_ms;

@@ -156,12 +156,13 @@ struct TableDescription {
 class Table {
  public:
   // Opens an existing table. NotFound when `path` has no _delta_log.
-  static Result<std::unique_ptr<Table>> Open(const std::string& path, TableOptions options = {});
+  static Result<std::unique_ptr<Table>> Open(const std::string& path,
+                                             const TableOptions& options = {});
   // Creates a table at `path` (version 0: protocol, metaData, and the source's rows) and opens
   // it. The schema comes from the source. AlreadyExists when `path` already holds a table.
   static Result<std::unique_ptr<Table>> Create(const std::string& path, const WriteSource& source,
                                                const CreateOptions& create,
-                                               TableOptions options = {});
+                                               const TableOptions& options = {});
   ~Table();
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
