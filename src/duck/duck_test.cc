@@ -247,6 +247,17 @@ TEST_F(DuckTest, PreparedStatementSelectsByBoundValueAndStringList) {
   EXPECT_EQ(q.GetInt64(0, 0), 2);
 }
 
+// Regression: an empty list handed DuckDB a null array, which crashed inside duckdb_bind_value.
+TEST_F(DuckTest, BindStringListOfNoValuesMatchesNothing) {
+  DLAKE_ASSERT_OK(conn_->Execute("CREATE TABLE t(s VARCHAR); INSERT INTO t VALUES ('a')", "setup"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(
+      auto stmt, conn_->Prepare("SELECT count(*), len($1) FROM t WHERE list_contains($1, s)",
+                                "counting"));
+  DLAKE_ASSERT_OK(stmt.BindStringList(1, {}));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto q, stmt.Execute());
+  EXPECT_EQ(q.GetInt64(0, 0), 0);
+}
+
 TEST_F(DuckTest, BindingAMissingParameterFailsWithPurpose) {
   DLAKE_ASSERT_OK_AND_ASSIGN(auto stmt, conn_->Prepare("SELECT $1::BIGINT", "one parameter"));
   EXPECT_THAT(stmt.Bind(2, int64_t{1}),
