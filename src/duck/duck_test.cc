@@ -476,6 +476,9 @@ TEST_P(StreamBatchesTest, HandsOnEveryRowInBoundedBatchesWithValuesAndNulls) {
   for (const auto& batch : batches) {
     EXPECT_GT(batch.num_rows, 0u);
     EXPECT_LE(batch.num_rows, c.batch_rows);
+    if (&batch != &batches.back()) {
+      EXPECT_EQ(batch.num_rows, c.batch_rows) << "only the last batch may be short";
+    }
     ASSERT_EQ(batch.columns.size(), 4u);
     for (const auto& column : batch.columns) EXPECT_EQ(column.size(), batch.num_rows);
     if (all.columns.empty()) {
@@ -508,13 +511,22 @@ TEST_P(StreamBatchesTest, HandsOnEveryRowInBoundedBatchesWithValuesAndNulls) {
   }
 }
 
+// Regression: batches smaller than DuckDB's chunks (100, 7) or not a multiple of them (3000)
+// came out as whole chunks, up to 2047 rows more than asked for.
 INSTANTIATE_TEST_SUITE_P(
     Sizes, StreamBatchesTest,
     ::testing::Values(BatchCase{0, 100, true}, BatchCase{0, SIZE_MAX, false},
                       BatchCase{1, 100, true}, BatchCase{1, 1, false},
                       BatchCase{2048, 2048, false}, BatchCase{2049, 2048, true},
                       BatchCase{5000, SIZE_MAX, true}, BatchCase{5000, SIZE_MAX, false},
-                      BatchCase{4096, 2048, true}));
+                      BatchCase{5000, 100, false}, BatchCase{5000, 3000, true},
+                      BatchCase{5000, 3000, false}, BatchCase{300, 7, true}));
+
+TEST_F(DuckTest, StreamBatchesRefusesBatchesOfNoRows) {
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto q, conn_->Query("SELECT 1::BIGINT AS a", "one row"));
+  EXPECT_THAT(StreamBatches(q, true, 0, [](RecordBatch&) { return Status::Ok(); }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("0 rows")));
+}
 
 TEST_F(DuckTest, StreamBatchesRefusesUnsupportedTypesNamingTheColumn) {
   DLAKE_ASSERT_OK_AND_ASSIGN(auto q, conn_->Query("SELECT 1::BIGINT AS ok, DATE '2024-01-01' AS day",
