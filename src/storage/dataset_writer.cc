@@ -238,8 +238,13 @@ Status PublishFiles(Env* env, const std::vector<PendingCommit::Rename>& renames,
   for (const auto& r : renames) DLAKE_RETURN_IF_ERROR(env->SyncFile(r.tmp));
   std::set<std::string> dirs;
   for (const auto& r : renames) {
+    // A file already under the content-addressed name has this content and is not ours to
+    // remove on failure: a replaced file pending deletion (a reader may be reading it) or an
+    // orphan of an earlier crash.
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(r.final, ec);
     DLAKE_RETURN_IF_ERROR(env->RenameFile(r.tmp, r.final));
-    created.Add(r.final);
+    if (!existed) created.Add(r.final);
     dirs.insert(ParentOf(r.final));
   }
   for (const auto& d : dirs) DLAKE_RETURN_IF_ERROR(env->SyncDir(d));

@@ -507,6 +507,37 @@ TEST_F(DatasetWriterTest, ReplacedFilesStayPendingWhileAReaderHoldsTheDataset) {
   EXPECT_THAT(StateOf(*lake_).pending_deletes, IsEmpty());
 }
 
+// Regression: a day rewritten to the content of a file that is still pending deletion gets that
+// file's name. When the rewrite failed after its rename, the cleanup removed the file although
+// it was not this operation's: a reader of the older snapshot lost it.
+TEST_F(DatasetWriterTest, FailedRewriteKeepsAPendingFileOfTheSameNameForItsReader) {
+  const std::vector<Candle> rows = Hourly(0, 1, 10);
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(rows)).status());
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto files, lake_->manifest->Files(DatasetFilter::Of(dataset_)));
+  const std::string path = lake_->ctx.Abs(files.at(0).path);
+  const std::string sha = files.at(0).sha256;
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto reader, LockForReading(lake_->ctx, dataset_));
+  DLAKE_ASSERT_OK(Delete(*lake_, DayStartMs(kDay), DayStartMs(kDay + 1)).status());
+  ASSERT_TRUE(fs::exists(path)) << "pending: the reader may still open it";
+
+  const Staging same_rows = Stage(rows);
+  int failed = 0;
+  for (int n = 0; n < 50; ++n) {
+    SCOPED_TRACE("failing mutating Env call " + std::to_string(n));
+    env_.FailOnly(n, EIO);
+    auto result = Merge(*lake_, same_rows);
+    env_.FailFrom(-1, 0);
+    if (result.ok()) break;
+    ++failed;
+    DLAKE_ASSERT_OK_AND_ASSIGN(auto digest, Sha256File(path));
+    EXPECT_EQ(digest.sha256, sha);
+    EXPECT_THAT(StateOf(*lake_).pending_deletes, ElementsAre(files.at(0).path));
+  }
+  EXPECT_GE(failed, 3) << "mkdir, fsync and rename of the one new day";
+  EXPECT_EQ(Rows(*lake_), AsMap(rows));
+  EXPECT_THAT(StateOf(*lake_).pending_deletes, IsEmpty()) << "live again";
+}
+
 // ---- Failing Env calls ----
 
 using Operation = std::function<Result<WriteReport>(TestLake&)>;
