@@ -1,5 +1,7 @@
 #include "duck/batch_stream.h"
 
+#include <algorithm>
+
 namespace dlake::duck {
 namespace {
 
@@ -14,42 +16,44 @@ Result<ColumnType> ToColumnType(duck::Type type, const std::string& name) {
   return Internal("column '", name, "' has a type the reader does not support");
 }
 
-void AppendValidity(const duck::DataChunk& chunk, size_t column, size_t rows,
+// Appends the validity of rows [offset, offset + rows) of the chunk's column.
+void AppendValidity(const duck::DataChunk& chunk, size_t column, size_t offset, size_t rows,
                     std::vector<uint8_t>& valid) {
   const uint64_t* mask = chunk.Validity(column);
   const size_t base = valid.size();
   valid.resize(base + rows, 1);
   if (mask == nullptr) return;  // no NULLs in this vector
   for (size_t r = 0; r < rows; ++r) {
-    valid[base + r] = static_cast<uint8_t>((mask[r / 64] >> (r % 64)) & 1);
+    const size_t row = offset + r;
+    valid[base + r] = static_cast<uint8_t>((mask[row / 64] >> (row % 64)) & 1);
   }
 }
 
-void AppendChunk(const duck::DataChunk& chunk, RecordBatch& batch) {
-  const size_t rows = chunk.size();
+// Appends rows [offset, offset + rows) of `chunk` to `batch`.
+void AppendSlice(const duck::DataChunk& chunk, size_t offset, size_t rows, RecordBatch& batch) {
   for (size_t c = 0; c < batch.columns.size(); ++c) {
     Column& col = batch.columns[c];
-    AppendValidity(chunk, c, rows, col.valid);
+    AppendValidity(chunk, c, offset, rows, col.valid);
     switch (col.type) {
       case ColumnType::kInt64: {
-        const int64_t* data = chunk.Data<int64_t>(c);
+        const int64_t* data = chunk.Data<int64_t>(c) + offset;
         col.ints.insert(col.ints.end(), data, data + rows);
         break;
       }
       case ColumnType::kDouble: {
-        const double* data = chunk.Data<double>(c);
+        const double* data = chunk.Data<double>(c) + offset;
         col.doubles.insert(col.doubles.end(), data, data + rows);
         break;
       }
       case ColumnType::kBool: {
-        const bool* data = chunk.Data<bool>(c);
+        const bool* data = chunk.Data<bool>(c) + offset;
         for (size_t r = 0; r < rows; ++r) col.bools.push_back(data[r] ? 1 : 0);
         break;
       }
       case ColumnType::kString: {
         const size_t base = col.valid.size() - rows;
         for (size_t r = 0; r < rows; ++r) {
-          col.strings.emplace_back(col.valid[base + r] ? chunk.GetString(c, r) : "");
+          col.strings.emplace_back(col.valid[base + r] ? chunk.GetString(c, offset + r) : "");
         }
         break;
       }
@@ -80,6 +84,7 @@ RecordBatch EmptyLike(const RecordBatch& schema) {
 
 Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
                      const BatchSink& sink) {
+  if (batch_rows == 0) return InvalidArgument("batches of 0 rows were asked for");
   RecordBatch schema;
   for (size_t c = 0; c < result.ColumnCount(); ++c) {
     std::string name = result.ColumnName(c);
@@ -87,12 +92,16 @@ Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
     schema.columns.push_back(Column{name, type, {}, {}, {}, {}, {}});
   }
   RecordBatch batch = EmptyLike(schema);
-  if (materialized) Reserve(batch, result.RowCount());
+  if (materialized) Reserve(batch, std::min(result.RowCount(), batch_rows));
   while (true) {
     DLAKE_ASSIGN_OR_RETURN(duck::DataChunk chunk, result.NextChunk());
     if (!chunk) break;
-    AppendChunk(chunk, batch);
-    if (batch.num_rows >= batch_rows) {
+    // A chunk may be larger than what the batch has room for: cut it.
+    for (size_t offset = 0; offset < chunk.size();) {
+      const size_t rows = std::min(chunk.size() - offset, batch_rows - batch.num_rows);
+      AppendSlice(chunk, offset, rows, batch);
+      offset += rows;
+      if (batch.num_rows < batch_rows) continue;
       DLAKE_RETURN_IF_ERROR(sink(batch));
       batch = EmptyLike(schema);
     }

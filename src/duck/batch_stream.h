@@ -15,7 +15,8 @@ namespace dlake::duck {
 using BatchSink = std::function<Status(RecordBatch&)>;
 
 // Hands `result`'s rows to `sink` in batches of at most `batch_rows` (SIZE_MAX: one batch).
-// `materialized` results are reserved up front. Nothing is handed on for an empty result.
+// Every batch but the last holds exactly `batch_rows`; 0 is InvalidArgument. `materialized`
+// results are reserved up front. Nothing is handed on for an empty result.
 Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
                      const BatchSink& sink);
 

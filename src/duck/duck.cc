@@ -304,9 +304,13 @@ Status PreparedStatement::BindStringList(size_t index, const std::vector<std::st
   items.reserve(values.size());
   for (const auto& v : values) items.push_back(duckdb_create_varchar_length(v.data(), v.size()));
   duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-  duckdb_value list = duckdb_create_list_value(varchar, items.data(), items.size());
+  // DuckDB wants a valid array even for no values (an empty vector's data() may be null).
+  duckdb_value no_value = nullptr;
+  duckdb_value list = duckdb_create_list_value(varchar, items.empty() ? &no_value : items.data(),
+                                               items.size());
   duckdb_destroy_logical_type(&varchar);
   for (auto& item : items) duckdb_destroy_value(&item);
+  if (list == nullptr) return Internal(purpose_, ": cannot build the list for parameter ", index);
   Status status = CheckBind(duckdb_bind_value(stmt_, index, list), index);
   duckdb_destroy_value(&list);
   return status;

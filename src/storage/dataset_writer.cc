@@ -14,6 +14,15 @@
 #include "storage/partition.h"
 
 namespace dlake::storage {
+
+// One affected day: what is stored and what replaces it.
+struct DayPlan {
+  int64_t day = 0;
+  std::optional<FileEntry> old;
+  std::string select_sql;          // the day's complete new content; empty = drop the day
+  std::optional<FileStats> stats;  // rows and time range of select_sql when known up front
+};
+
 namespace {
 
 std::string DayFilter(int64_t day) {
@@ -25,33 +34,61 @@ std::string ParentOf(const std::string& path) {
   return std::filesystem::path(path).parent_path().string();
 }
 
-// Removes the files an unfinished operation created; errors are ignored (leftovers are
-// invisible to readers and verify --repair removes them).
-void RemoveAll(Env* env, const std::vector<std::string>& paths) {
-  for (const auto& p : paths) (void)env->RemoveFile(p);
-}
-
-// Appends the folders from `top` (exclusive) down to `dir` that do not exist yet, parents first.
-void MissingDirs(const std::string& dir, const std::string& top, std::vector<std::string>& out) {
-  std::vector<std::string> missing;
-  std::error_code ec;
-  for (std::filesystem::path p = dir; p.string().size() > top.size(); p = p.parent_path()) {
-    if (std::filesystem::exists(p, ec)) break;
-    missing.push_back(p.string());
+// The files and folders an operation creates. Unless Commit() is called they are removed again
+// when it goes, so that every error path leaves the lake as it was. Removal errors are ignored:
+// leftovers are invisible to readers and verify --repair removes them.
+class UncommittedFiles {
+ public:
+  explicit UncommittedFiles(Env* env) : env_(env) {}
+  ~UncommittedFiles() {
+    if (committed_) return;
+    for (const auto& f : files_) (void)env_->RemoveFile(f);
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) (void)env_->RemoveEmptyDir(*it);
   }
-  out.insert(out.end(), missing.rbegin(), missing.rend());
-}
+  UncommittedFiles(const UncommittedFiles&) = delete;
+  UncommittedFiles& operator=(const UncommittedFiles&) = delete;
 
-}  // namespace
+  // mkdir -p `dir`, remembering the folders below `top` that it makes.
+  Status CreateDirs(const std::string& dir, const std::string& top) {
+    std::vector<std::string> missing;
+    std::error_code ec;
+    for (std::filesystem::path p = dir; p.string().size() > top.size(); p = p.parent_path()) {
+      if (std::filesystem::exists(p, ec)) break;
+      missing.push_back(p.string());
+    }
+    dirs_.insert(dirs_.end(), missing.rbegin(), missing.rend());  // parents first
+    return env_->CreateDirs(dir);
+  }
+  // `path` (absolute) was created by this operation.
+  void Add(std::string path) { files_.push_back(std::move(path)); }
+  // The operation is committed: everything stays.
+  void Commit() { committed_ = true; }
 
-struct DatasetWriter::DayPlan {
-  int64_t day = 0;
-  std::optional<FileEntry> old;
-  std::string select_sql;          // the day's complete new content; empty = drop the day
-  std::optional<FileStats> stats;  // rows and time range of select_sql when known up front
+ private:
+  Env* env_;
+  std::vector<std::string> files_;
+  std::vector<std::string> dirs_;  // parents first
+  bool committed_ = false;
 };
 
-namespace {
+// A day's new content in its temporary file.
+struct WrittenDay {
+  std::string tmp;  // absolute
+  DayFile file;
+};
+
+// What an operation commits: new files to rename into place, then one manifest transaction.
+struct PendingCommit {
+  struct Rename {
+    std::string tmp;    // absolute
+    std::string final;  // absolute
+  };
+  std::vector<Rename> renames;
+  std::vector<FileEntry> adds;
+  std::vector<int64_t> removes;
+  std::vector<std::string> obsolete;  // stored files (relative) no longer listed after the commit
+};
+
 // The dataset's write lock; a dry run writes nothing, so it takes none.
 Result<std::optional<FileLock>> LockDataset(const StorageContext& ctx, const DatasetId& dataset,
                                             bool dry_run) {
@@ -59,6 +96,161 @@ Result<std::optional<FileLock>> LockDataset(const StorageContext& ctx, const Dat
   DLAKE_ASSIGN_OR_RETURN(FileLock lock, LockForWriting(ctx, dataset));
   return std::optional<FileLock>(std::move(lock));
 }
+
+// One day's merged content: the staged rows of `day` in `table` (quoted) merged with
+// `stored_file` (a read_parquet(...) expression; empty = no stored file), deduplicated on the
+// dataset's key with the newest input winning, sorted.
+std::string MergedDaySql(const std::string& table, int64_t day, const std::string& stored_file,
+                         bool has_duplicates, const DatasetKeys& keys) {
+  const std::string dedup = JoinIdentifiers(keys.dedup);
+  const std::string order = JoinIdentifiers(keys.order);
+  const std::string staged = "SELECT * FROM " + table + " WHERE " + DayFilter(day);
+  if (has_duplicates) {
+    // Rank every row by _seq; stored rows rank below all staged ones.
+    std::string rows = staged;
+    if (!stored_file.empty()) {
+      rows += " UNION ALL BY NAME SELECT *, -1::BIGINT AS _seq FROM " + stored_file;
+    }
+    return "SELECT * EXCLUDE (_seq) FROM (" + rows + ") QUALIFY row_number() OVER (PARTITION BY " +
+           dedup + " ORDER BY _seq DESC) = 1 ORDER BY " + order;
+  }
+  if (stored_file.empty()) return "SELECT * EXCLUDE (_seq) FROM (" + staged + ") ORDER BY " + order;
+  // Unique input: keep the stored rows whose key the input lacks (an anti join is much cheaper
+  // than ranking every row with a window).
+  return "SELECT * FROM (SELECT * EXCLUDE (_seq) FROM (" + staged +
+         ") UNION ALL BY NAME SELECT s.* FROM " + stored_file + " s ANTI JOIN (SELECT " + dedup +
+         " FROM " + table + " WHERE " + DayFilter(day) + ") n USING (" + dedup + ")) ORDER BY " +
+         order;
+}
+
+Result<std::map<int64_t, FileEntry>> StoredFilesByDay(Manifest& manifest, const DatasetId& dataset,
+                                                      int64_t first_day, int64_t last_day) {
+  DLAKE_ASSIGN_OR_RETURN(auto stored, manifest.FilesForDays(dataset, first_day, last_day));
+  std::map<int64_t, FileEntry> by_day;
+  for (auto& f : stored) by_day.emplace(f.day, std::move(f));
+  return by_day;
+}
+
+// What a dry run reports: the plan, without comparing content.
+WriteReport DryRunReport(const std::vector<DayPlan>& plans) {
+  WriteReport report;
+  for (const auto& plan : plans) {
+    DayChange change{plan.day, DayAction::kCreated, 0, 0, 0, 0, ""};
+    if (plan.old) {
+      change.action = plan.select_sql.empty() ? DayAction::kRemoved : DayAction::kReplaced;
+      change.rows_before = plan.old->rows;
+      change.bytes_before = plan.old->bytes;
+      change.path = plan.old->path;
+    }
+    if (plan.stats) change.rows_after = plan.stats->rows;
+    report.days.push_back(change);
+  }
+  return report;
+}
+
+// Writes every day with content to a temporary file in its folder, creating the folders.
+// Returns one entry per plan: the written day, or nullopt for a day dropped entirely.
+Result<std::vector<std::optional<WrittenDay>>> WriteNewDays(const StorageContext& ctx,
+                                                            const DatasetId& dataset,
+                                                            const std::vector<DayPlan>& plans,
+                                                            Compression compression,
+                                                            UncommittedFiles& created) {
+  // Folders and temporary names first (sequential, through Env), then the files themselves.
+  std::vector<DayFileJob> jobs;
+  std::vector<size_t> job_of_plan(plans.size(), SIZE_MAX);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (plans[i].select_sql.empty()) continue;
+    const std::string partition = PartitionDir(dataset, plans[i].day);
+    const std::string dir = ctx.Abs(partition);
+    DLAKE_RETURN_IF_ERROR(created.CreateDirs(dir, ctx.Abs(kDataDir)));
+    job_of_plan[i] = jobs.size();
+    jobs.push_back(DayFileJob{plans[i].select_sql, plans[i].stats,
+                              dir + "/" + TempFileName("day.parquet"), partition});
+    created.Add(jobs.back().tmp_path);
+  }
+  DLAKE_ASSIGN_OR_RETURN(std::vector<DayFile> files,
+                         WriteDayFiles(*ctx.duck, jobs, compression, /*threads=*/0));
+  std::vector<std::optional<WrittenDay>> out(plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const size_t job = job_of_plan[i];
+    if (job != SIZE_MAX) out[i] = WrittenDay{jobs[job].tmp_path, std::move(files[job])};
+  }
+  return out;
+}
+
+FileEntry NewFileEntry(const DatasetId& dataset, int64_t day, const DayFile& file,
+                       const std::string& source, int64_t now) {
+  FileEntry entry;
+  entry.dataset = dataset;
+  entry.path = PartitionDir(dataset, day) + "/" + DataFileName(dataset, day, file.digest.sha256);
+  entry.day = day;
+  entry.time_from = file.stats.time_from;
+  entry.time_to = file.stats.time_to;
+  entry.rows = file.stats.rows;
+  entry.bytes = static_cast<int64_t>(file.digest.bytes);
+  entry.sha256 = file.digest.sha256;
+  entry.created_at = now;
+  entry.source = source;
+  entry.columns = file.columns;
+  return entry;
+}
+
+// Decides one day from its plan and its written content (nullptr: none), adds what must be
+// committed to `commit` and returns the day's report line; nullopt for a day that neither had
+// nor gets rows. Temporary files that are not kept are removed.
+std::optional<DayChange> DecideDay(const StorageContext& ctx, const DatasetId& dataset,
+                                   const DayPlan& plan, const WrittenDay* written,
+                                   const std::string& source, int64_t now,
+                                   PendingCommit& commit) {
+  DayChange change{plan.day, DayAction::kRemoved, plan.old ? plan.old->rows : 0, 0,
+                   plan.old ? plan.old->bytes : 0, 0, ""};
+  if (written == nullptr || written->file.stats.rows == 0) {
+    if (written != nullptr) (void)ctx.env->RemoveFile(written->tmp);
+    if (!plan.old) return std::nullopt;
+    commit.removes.push_back(plan.old->id);
+    commit.obsolete.push_back(plan.old->path);
+    return change;
+  }
+  change.rows_after = written->file.stats.rows;
+  if (plan.old && plan.old->sha256 == written->file.digest.sha256) {
+    (void)ctx.env->RemoveFile(written->tmp);
+    change.action = DayAction::kUnchanged;
+    change.path = plan.old->path;
+    change.bytes_after = plan.old->bytes;
+    return change;
+  }
+  FileEntry entry = NewFileEntry(dataset, plan.day, written->file, source, now);
+  change.action = plan.old ? DayAction::kReplaced : DayAction::kCreated;
+  change.path = entry.path;
+  change.bytes_after = entry.bytes;
+  if (plan.old) {
+    commit.removes.push_back(plan.old->id);
+    if (plan.old->path != entry.path) commit.obsolete.push_back(plan.old->path);
+  }
+  commit.renames.push_back({written->tmp, ctx.Abs(entry.path)});
+  commit.adds.push_back(std::move(entry));
+  return change;
+}
+
+// Durability order: file contents, then the renames (folder entries), then the folders.
+Status PublishFiles(Env* env, const std::vector<PendingCommit::Rename>& renames,
+                    UncommittedFiles& created) {
+  for (const auto& r : renames) DLAKE_RETURN_IF_ERROR(env->SyncFile(r.tmp));
+  std::set<std::string> dirs;
+  for (const auto& r : renames) {
+    // A file already under the content-addressed name has this content and is not ours to
+    // remove on failure: a replaced file pending deletion (a reader may be reading it) or an
+    // orphan of an earlier crash.
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(r.final, ec);
+    DLAKE_RETURN_IF_ERROR(env->RenameFile(r.tmp, r.final));
+    if (!existed) created.Add(r.final);
+    dirs.insert(ParentOf(r.final));
+  }
+  for (const auto& d : dirs) DLAKE_RETURN_IF_ERROR(env->SyncDir(d));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging& staging,
@@ -69,46 +261,24 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
       "SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
           " GROUP BY day ORDER BY day",
       "grouping staged rows by day"));
-  std::vector<DayPlan> plans;
   if (days.RowCount() == 0) return WriteReport{};
-  const int64_t first_day = days.GetInt64(0, 0);
-  const int64_t last_day = days.GetInt64(0, days.RowCount() - 1);
-  DLAKE_ASSIGN_OR_RETURN(auto stored, ctx_.manifest->FilesForDays(dataset, first_day, last_day));
-  std::map<int64_t, FileEntry> stored_by_day;
-  for (auto& f : stored) stored_by_day.emplace(f.day, std::move(f));
-
+  DLAKE_ASSIGN_OR_RETURN(auto stored, StoredFilesByDay(*ctx_.manifest, dataset, days.GetInt64(0, 0),
+                                                       days.GetInt64(0, days.RowCount() - 1)));
   const DatasetKeys keys = KeysFor(dataset);
-  const std::string dedup = JoinIdentifiers(keys.dedup);
-  const std::string order = JoinIdentifiers(keys.order);
+  std::vector<DayPlan> plans;
   for (size_t i = 0; i < days.RowCount(); ++i) {
     DayPlan plan;
     plan.day = days.GetInt64(0, i);
-    const std::string staged = "SELECT * FROM " + table + " WHERE " + DayFilter(plan.day);
-    if (auto it = stored_by_day.find(plan.day); it != stored_by_day.end()) {
+    const FileStats staged{days.GetInt64(1, i), days.GetInt64(2, i), days.GetInt64(3, i)};
+    std::string stored_file;
+    if (auto it = stored.find(plan.day); it != stored.end()) {
       plan.old = it->second;
-      const std::string stored = "read_parquet(" + duck::QuoteLiteral(ctx_.Abs(plan.old->path)) + ")";
-      if (staging.has_duplicates) {
-        plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
-                          " UNION ALL BY NAME SELECT *, -1::BIGINT AS _seq FROM " + stored +
-                          ") QUALIFY row_number() OVER (PARTITION BY " + dedup +
-                          " ORDER BY _seq DESC) = 1 ORDER BY " + order;
-      } else {
-        // Unique input: keep the stored rows whose key the input lacks (an anti join is much
-        // cheaper than ranking every row with a window).
-        plan.select_sql = "SELECT * FROM (SELECT * EXCLUDE (_seq) FROM (" + staged +
-                          ") UNION ALL BY NAME SELECT s.* FROM " + stored + " s ANTI JOIN (SELECT " +
-                          dedup + " FROM " + table + " WHERE " + DayFilter(plan.day) + ") n USING (" +
-                          dedup + ")) ORDER BY " + order;
-      }
-    } else if (staging.has_duplicates) {
-      plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged +
-                        ") QUALIFY row_number() OVER (PARTITION BY " + dedup +
-                        " ORDER BY _seq DESC) = 1 ORDER BY " + order;
-    } else {
-      plan.select_sql = "SELECT * EXCLUDE (_seq) FROM (" + staged + ") ORDER BY " + order;
-      plan.stats = FileStats{days.GetInt64(1, i), days.GetInt64(2, i), days.GetInt64(3, i)};
+      stored_file = "read_parquet(" + duck::QuoteLiteral(ctx_.Abs(plan.old->path)) + ")";
     }
-    if (options.dry_run && !plan.stats) plan.stats = FileStats{days.GetInt64(1, i), 0, 0};
+    plan.select_sql = MergedDaySql(table, plan.day, stored_file, staging.has_duplicates, keys);
+    // Unique rows and nothing stored: the staged rows are the content, their stats exact.
+    if (!plan.old && !staging.has_duplicates) plan.stats = staged;
+    if (options.dry_run && !plan.stats) plan.stats = FileStats{staged.rows, 0, 0};
     plans.push_back(std::move(plan));
   }
   return Apply(dataset, plans, options);
@@ -141,128 +311,29 @@ Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t
   return Apply(dataset, plans, options);
 }
 
-Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset, std::vector<DayPlan>& plans,
+Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset,
+                                         const std::vector<DayPlan>& plans,
                                          const WriteOptions& options) {
-  WriteReport report;
-  if (options.dry_run) {
-    for (const auto& plan : plans) {
-      DayChange change{plan.day, DayAction::kCreated, 0, 0, 0, 0, ""};
-      if (plan.old) {
-        change.action = plan.select_sql.empty() ? DayAction::kRemoved : DayAction::kReplaced;
-        change.rows_before = plan.old->rows;
-        change.bytes_before = plan.old->bytes;
-        change.path = plan.old->path;
-      }
-      if (plan.stats) change.rows_after = plan.stats->rows;
-      report.days.push_back(change);
-    }
-    return report;
-  }
-
-  std::vector<std::string> created;       // absolute paths to remove if the operation fails
-  std::vector<std::string> created_dirs;  // folders this operation made, parents first
-  auto fail = [&](Status status) {
-    RemoveAll(ctx_.env, created);
-    for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) {
-      (void)ctx_.env->RemoveEmptyDir(*it);
-    }
-    return status;
-  };
-  struct Pending {
-    std::string tmp;    // absolute
-    std::string final;  // absolute
-  };
-  std::vector<Pending> renames;
-  std::vector<FileEntry> adds;
-  std::vector<int64_t> removes;
-  std::vector<std::string> obsolete;  // stored files (relative) no longer listed after the commit
+  if (options.dry_run) return DryRunReport(plans);
+  UncommittedFiles created(ctx_.env);  // removed again on every early return
   const int64_t now = ctx_.env->NowMs();
-
-  // Folders and temporary names first (sequential, through Env), then the files themselves.
-  std::vector<DayFileJob> jobs;
-  std::vector<size_t> job_of_plan(plans.size(), SIZE_MAX);
+  DLAKE_ASSIGN_OR_RETURN(auto written,
+                         WriteNewDays(ctx_, dataset, plans, options.compression, created));
+  WriteReport report;
+  PendingCommit commit;
   for (size_t i = 0; i < plans.size(); ++i) {
-    if (plans[i].select_sql.empty()) continue;
-    const std::string partition = PartitionDir(dataset, plans[i].day);
-    const std::string dir = ctx_.Abs(partition);
-    MissingDirs(dir, ctx_.Abs(kDataDir), created_dirs);
-    if (Status s = ctx_.env->CreateDirs(dir); !s.ok()) return fail(s);
-    job_of_plan[i] = jobs.size();
-    jobs.push_back(DayFileJob{plans[i].select_sql, plans[i].stats,
-                              dir + "/" + TempFileName("day.parquet"), partition});
-    created.push_back(jobs.back().tmp_path);
+    const WrittenDay* day = written[i] ? &*written[i] : nullptr;
+    auto change = DecideDay(ctx_, dataset, plans[i], day, options.source, now, commit);
+    if (change) report.days.push_back(*change);
   }
-  auto written = WriteDayFiles(*ctx_.duck, jobs, options.compression, /*threads=*/0);
-  if (!written.ok()) return fail(written.status());
-
-  for (size_t i = 0; i < plans.size(); ++i) {
-    const DayPlan& plan = plans[i];
-    DayChange change{plan.day, DayAction::kRemoved, plan.old ? plan.old->rows : 0, 0,
-                     plan.old ? plan.old->bytes : 0, 0, ""};
-    const bool has_job = job_of_plan[i] != SIZE_MAX;
-    const std::string tmp = has_job ? jobs[job_of_plan[i]].tmp_path : "";
-    const DayFile* file = has_job ? &(*written)[job_of_plan[i]] : nullptr;
-    if (file == nullptr || file->stats.rows == 0) {
-      if (has_job) (void)ctx_.env->RemoveFile(tmp);
-      if (!plan.old) continue;
-      removes.push_back(plan.old->id);
-      obsolete.push_back(plan.old->path);
-      report.days.push_back(change);
-      continue;
-    }
-    change.rows_after = file->stats.rows;
-    if (plan.old && plan.old->sha256 == file->digest.sha256) {
-      (void)ctx_.env->RemoveFile(tmp);
-      change.action = DayAction::kUnchanged;
-      change.path = plan.old->path;
-      change.bytes_after = plan.old->bytes;
-      report.days.push_back(change);
-      continue;
-    }
-    FileEntry entry;
-    entry.dataset = dataset;
-    entry.path = PartitionDir(dataset, plan.day) + "/" +
-                 DataFileName(dataset, plan.day, file->digest.sha256);
-    entry.day = plan.day;
-    entry.time_from = file->stats.time_from;
-    entry.time_to = file->stats.time_to;
-    entry.rows = file->stats.rows;
-    entry.bytes = static_cast<int64_t>(file->digest.bytes);
-    entry.sha256 = file->digest.sha256;
-    entry.created_at = now;
-    entry.source = options.source;
-    entry.columns = file->columns;
-    change.action = plan.old ? DayAction::kReplaced : DayAction::kCreated;
-    change.path = entry.path;
-    change.bytes_after = entry.bytes;
-    if (plan.old) {
-      removes.push_back(plan.old->id);
-      if (plan.old->path != entry.path) obsolete.push_back(plan.old->path);
-    }
-    renames.push_back({tmp, ctx_.Abs(entry.path)});
-    adds.push_back(std::move(entry));
-    report.days.push_back(change);
+  DLAKE_RETURN_IF_ERROR(PublishFiles(ctx_.env, commit.renames, created));
+  if (!commit.adds.empty() || !commit.removes.empty()) {
+    DLAKE_RETURN_IF_ERROR(
+        ctx_.manifest->CommitFiles(dataset, commit.adds, commit.removes, commit.obsolete));
   }
-
-  // Durability order: file contents, then the renames (folder entries), then the manifest.
-  std::set<std::string> dirs;
-  for (const auto& r : renames) {
-    if (Status s = ctx_.env->SyncFile(r.tmp); !s.ok()) return fail(s);
-  }
-  for (const auto& r : renames) {
-    if (Status s = ctx_.env->RenameFile(r.tmp, r.final); !s.ok()) return fail(s);
-    created.push_back(r.final);
-    dirs.insert(ParentOf(r.final));
-  }
-  for (const auto& d : dirs) {
-    if (Status s = ctx_.env->SyncDir(d); !s.ok()) return fail(s);
-  }
-  if (!adds.empty() || !removes.empty()) {
-    Status committed = ctx_.manifest->CommitFiles(dataset, adds, removes, obsolete);
-    if (!committed.ok()) return fail(committed);
-  }
-  // Committed. The replaced files are recorded as pending deletes; they go now unless a reader
-  // may still be reading them. Failing here loses nothing, so the status is not reported.
+  created.Commit();
+  // The replaced files are recorded as pending deletes; they go now unless a reader may still
+  // be reading them. Failing here loses nothing, so the status is not reported.
   (void)CollectGarbage(ctx_, dataset);
   return report;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dlake/common/status.h"
 #include "dlake/common/dataset.h"
@@ -20,6 +21,8 @@ class Connection;
 }
 
 namespace storage {
+
+struct DayPlan;
 
 // Rows waiting to be written: a DuckDB table on the writer's connection with a BIGINT `ts` (ms),
 // the data columns, and a BIGINT `_seq` giving input order (the larger wins on equal keys).
@@ -51,8 +54,7 @@ class DatasetWriter {
                                   const WriteOptions& options);
 
  private:
-  struct DayPlan;
-  Result<WriteReport> Apply(const DatasetId& dataset, std::vector<DayPlan>& plans,
+  Result<WriteReport> Apply(const DatasetId& dataset, const std::vector<DayPlan>& plans,
                             const WriteOptions& options);
 
   const StorageContext& ctx_;
