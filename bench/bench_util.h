@@ -71,7 +71,6 @@ struct TreeSize {
 };
 TreeSize SizeOfTree(const std::string& path);
 
-
 // Valid Binance klines (12 columns, no header, ms timestamps): a seeded random walk with
 // low <= open, close <= high, volumes >= 0. Prices and volumes are exact decimals printed with 8
 // places, as Binance does, so every value round-trips and no rounding can break the candle rule.

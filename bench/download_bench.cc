@@ -111,8 +111,9 @@ void CheckStored(Lake& lake, const FakeExchange& fake, int64_t start, int64_t en
     request.start = from;
     request.end = to;
     RecordBatch batch = ValueOrDie(lake.Read(request), "Lake::Read");
-    auto want = ValueOrDie(fake.ExpectedCandles(FakeMarket::kBinanceUsdm, kSymbol, "1m", from, to - 1),
-                           "ExpectedCandles");
+    auto want =
+        ValueOrDie(fake.ExpectedCandles(FakeMarket::kBinanceUsdm, kSymbol, "1m", from, to - 1),
+                   "ExpectedCandles");
     std::erase_if(want, [](const testing::FakeCandle& c) { return !c.closed; });
     if (batch.num_rows != want.size()) {
       throw Failure{"the lake holds " + std::to_string(batch.num_rows) + " candles in [" +
@@ -140,7 +141,8 @@ int Run(const Config& config) {
   options.binance_window_ms = config.window_ms;
   options.binance_usdm_weight_limit = config.limit;
   auto fake = ValueOrDie(FakeExchange::Start(options), "FakeExchange::Start");
-  for (const char* var : {"DLAKE_BINANCE_SPOT_URL", "DLAKE_BINANCE_FUTURES_URL", "DLAKE_BYBIT_URL"}) {
+  for (const char* var :
+       {"DLAKE_BINANCE_SPOT_URL", "DLAKE_BINANCE_FUTURES_URL", "DLAKE_BYBIT_URL"}) {
     ::setenv(var, fake->base_url().c_str(), 1);
   }
   ::setenv("no_proxy", "127.0.0.1,localhost", 1);
@@ -184,8 +186,8 @@ int Run(const Config& config) {
   const int64_t windows = wall_end / config.window_ms - wall_start / config.window_ms + 1;
   const double allowed = static_cast<double>(config.limit) * static_cast<double>(windows);
   const double share = static_cast<double>(stats.binance_usdm_weight) / allowed;
-  const double peak_share =
-      static_cast<double>(stats.binance_usdm_peak_window_weight) / static_cast<double>(config.limit);
+  const double peak_share = static_cast<double>(stats.binance_usdm_peak_window_weight) /
+                            static_cast<double>(config.limit);
   const double waited = static_cast<double>(report.waited_ms) / 1000.0;
   const double own = wall - waited;
   const double per_k = 1000.0 / static_cast<double>(candles);
@@ -232,20 +234,22 @@ int Run(const Config& config) {
                   std::to_string(candles)};
   }
 
-  std::printf("\n  requests            %s at the server (%s klines, %s exchangeInfo); the "
-              "download's client counted %s, %s retries\n",
-              Thousands(stats.requests).c_str(), Thousands(by_path("/fapi/v1/klines")).c_str(),
-              Thousands(by_path("/fapi/v1/exchangeInfo")).c_str(),
-              Thousands(report.requests).c_str(), Thousands(report.retries).c_str());
+  std::printf(
+      "\n  requests            %s at the server (%s klines, %s exchangeInfo); the "
+      "download's client counted %s, %s retries\n",
+      Thousands(stats.requests).c_str(), Thousands(by_path("/fapi/v1/klines")).c_str(),
+      Thousands(by_path("/fapi/v1/exchangeInfo")).c_str(), Thousands(report.requests).c_str(),
+      Thousands(report.retries).c_str());
   std::printf("  total weight        %s over %lld windows of %lld ms (allowed %s)\n",
               Thousands(stats.binance_usdm_weight).c_str(), static_cast<long long>(windows),
               static_cast<long long>(config.window_ms),
               Thousands(static_cast<int64_t>(allowed)).c_str());
-  std::printf("  weight share used   %.1f%% overall; peak window %lld / %lld = %.1f%% (client "
-              "plans 95%%; its own peak %lld)\n",
-              100 * share, static_cast<long long>(stats.binance_usdm_peak_window_weight),
-              static_cast<long long>(config.limit), 100 * peak_share,
-              static_cast<long long>(report.max_window_cost));
+  std::printf(
+      "  weight share used   %.1f%% overall; peak window %lld / %lld = %.1f%% (client "
+      "plans 95%%; its own peak %lld)\n",
+      100 * share, static_cast<long long>(stats.binance_usdm_peak_window_weight),
+      static_cast<long long>(config.limit), 100 * peak_share,
+      static_cast<long long>(report.max_window_cost));
   std::printf("  429s                %lld (418s %lld); client rate_limited %lld\n",
               static_cast<long long>(stats.sent_429), static_cast<long long>(stats.sent_418),
               static_cast<long long>(report.rate_limited));
@@ -254,27 +258,32 @@ int Run(const Config& config) {
   std::printf("  waiting (limiter)   %.2f s (%.1f%% of wall)\n", waited, 100 * waited / wall);
   std::printf("  lake's own time     %.2f s = %.3f ms per 1,000 candles (fetch + parse + write)\n",
               own, 1000 * own * per_k);
-  std::printf("  baseline            %s pages, %.1f MB of JSON: fetch %.3f ms + parse %.3f ms per "
-              "1,000 candles (parse best of 3)\n",
-              Thousands(static_cast<int64_t>(bodies.size())).c_str(),
-              static_cast<double>(body_bytes) / 1e6, 1000 * fetch * per_k, 1000 * parse * per_k);
-  std::printf("  baseline GET        median %.2f ms, p90 %.2f ms, max %.2f ms per page (the fake's "
-              "server-side Nagle + delayed ACK stalls show as ~40 ms)\n",
-              1000 * Median(latencies), 1000 * Percentile(latencies, 90),
-              1000 * Percentile(latencies, 100));
-  std::printf("  ratio               lake own / parse %.1f x; lake own / (fetch + parse) %.2f x; "
-              "lake own - (fetch + parse) = %.3f ms per 1,000 candles (writes, bookkeeping)\n",
-              own / parse, own / (fetch + parse), 1000 * (own - fetch - parse) * per_k);
+  std::printf(
+      "  baseline            %s pages, %.1f MB of JSON: fetch %.3f ms + parse %.3f ms per "
+      "1,000 candles (parse best of 3)\n",
+      Thousands(static_cast<int64_t>(bodies.size())).c_str(), static_cast<double>(body_bytes) / 1e6,
+      1000 * fetch * per_k, 1000 * parse * per_k);
+  std::printf(
+      "  baseline GET        median %.2f ms, p90 %.2f ms, max %.2f ms per page (the fake's "
+      "server-side Nagle + delayed ACK stalls show as ~40 ms)\n",
+      1000 * Median(latencies), 1000 * Percentile(latencies, 90),
+      1000 * Percentile(latencies, 100));
+  std::printf(
+      "  ratio               lake own / parse %.1f x; lake own / (fetch + parse) %.2f x; "
+      "lake own - (fetch + parse) = %.3f ms per 1,000 candles (writes, bookkeeping)\n",
+      own / parse, own / (fetch + parse), 1000 * (own - fetch - parse) * per_k);
 
   CheckStored(*lake, *fake, start, end);
   char what[200];
   std::snprintf(what, sizeof(what), "weight share used %.1f%% >= %.0f%%", 100 * share,
                 100 * kTargetShare);
   Target(share >= kTargetShare, what);
-  std::snprintf(what, sizeof(what), "peak window weight %.1f%% of the limit >= %.0f%% (and <= 100%%)",
-                100 * peak_share, 100 * kTargetShare);
+  std::snprintf(what, sizeof(what),
+                "peak window weight %.1f%% of the limit >= %.0f%% (and <= 100%%)", 100 * peak_share,
+                100 * kTargetShare);
   Target(peak_share >= kTargetShare && peak_share <= 1.0, what);
-  std::snprintf(what, sizeof(what), "429 responses %lld == 0", static_cast<long long>(stats.sent_429));
+  std::snprintf(what, sizeof(what), "429 responses %lld == 0",
+                static_cast<long long>(stats.sent_429));
   Target(stats.sent_429 == 0 && stats.sent_418 == 0, what);
   return 0;
 }

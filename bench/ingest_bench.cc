@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -138,8 +138,8 @@ int Run(const Config& config) {
               config.threads, config.memory_limit.c_str(), config.runs, load[0],
               scratch.path().c_str());
 
-  const Settings lake_options = {
-      {"memory_limit", config.memory_limit}, {"threads", std::to_string(config.threads)}};
+  const Settings lake_options = {{"memory_limit", config.memory_limit},
+                                 {"threads", std::to_string(config.threads)}};
 
   RunTimes lake_times, duck_times;
   TreeSize lake_size, duck_size;
@@ -172,7 +172,8 @@ int Run(const Config& config) {
   RunTimes again;
   for (int run = 0; run < config.runs; ++run) {
     const double t0 = NowSeconds();
-    auto lake = ValueOrDie(Lake::Open(last_lake, LakeOptionsFor(last_lake, lake_options)), "Lake::Open");
+    auto lake =
+        ValueOrDie(Lake::Open(last_lake, LakeOptionsFor(last_lake, lake_options)), "Lake::Open");
     const double t1 = NowSeconds();
     IngestReport report = ValueOrDie(lake->Ingest(MakeRequest(csv, false)), "Lake::Ingest (again)");
     const double t2 = NowSeconds();
@@ -190,8 +191,8 @@ int Run(const Config& config) {
   for (int run = 0; run < config.runs; ++run) {
     const std::string lake_dir = scratch.Sub("dry-" + std::to_string(run));
     const double t0 = NowSeconds();
-    auto lake = ValueOrDie(Lake::Init(lake_dir, LakeOptionsFor(lake_dir, lake_options)),
-                           "Lake::Init");
+    auto lake =
+        ValueOrDie(Lake::Init(lake_dir, LakeOptionsFor(lake_dir, lake_options)), "Lake::Init");
     const double t1 = NowSeconds();
     (void)ValueOrDie(lake->Ingest(MakeRequest(csv, true)), "Lake::Ingest (dry run)");
     const double t2 = NowSeconds();

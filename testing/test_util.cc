@@ -31,8 +31,8 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   // Undo chmods tests may have made so the folder can be removed.
-  for (auto it = fs::recursive_directory_iterator(path_, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(path_, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
   }
   fs::remove_all(path_, ec);
@@ -55,8 +55,8 @@ std::string ReadFile(const std::string& path) {
 std::vector<std::string> ListFilesRecursive(const std::string& dir, bool skip_hidden) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     std::string rel = fs::relative(it->path(), dir).generic_string();
     if (skip_hidden) {
@@ -99,15 +99,14 @@ std::string KlineLine(const KlineOptions& o, int64_t i) {
   const int64_t scale = o.micros ? 1000 : 1;
   char buf[512];
   if (o.columns == 6) {
-    std::snprintf(buf, sizeof(buf), "%lld,%.1f,%.1f,%.1f,%.1f,%.3f", static_cast<long long>(ts * scale),
-                  open, high, low, close, volume);
+    std::snprintf(buf, sizeof(buf), "%lld,%.1f,%.1f,%.1f,%.1f,%.3f",
+                  static_cast<long long>(ts * scale), open, high, low, close, volume);
   } else {
     const int64_t close_time = ts + o.step_ms - 1;
     std::snprintf(buf, sizeof(buf), "%lld,%.1f,%.1f,%.1f,%.1f,%.3f,%lld,%.4f,%llu,%.3f,%.4f,0",
                   static_cast<long long>(ts * scale), open, high, low, close, volume,
-                  static_cast<long long>(close_time * scale + (o.micros ? 999 : 0)),
-                  volume * open, static_cast<unsigned long long>(x % 500 + 1), volume / 2,
-                  volume * open / 2);
+                  static_cast<long long>(close_time * scale + (o.micros ? 999 : 0)), volume * open,
+                  static_cast<unsigned long long>(x % 500 + 1), volume / 2, volume * open / 2);
   }
   return buf;
 }

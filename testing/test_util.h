@@ -39,8 +39,8 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
 
 #define DLAKE_ASSERT_OK(expr) ASSERT_THAT((expr), ::dlake::testing::IsOk())
 #define DLAKE_EXPECT_OK(expr) EXPECT_THAT((expr), ::dlake::testing::IsOk())
-#define DLAKE_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                   \
-  auto DLAKE_CONCAT(_assign_, __LINE__) = (rexpr);                               \
+#define DLAKE_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                      \
+  auto DLAKE_CONCAT(_assign_, __LINE__) = (rexpr);                                  \
   ASSERT_THAT(DLAKE_CONCAT(_assign_, __LINE__).status(), ::dlake::testing::IsOk()); \
   lhs = std::move(DLAKE_CONCAT(_assign_, __LINE__)).value()
 
@@ -76,9 +76,9 @@ struct KlineOptions {
   int64_t start_ms = 1704067200000;  // 2024-01-01T00:00:00Z
   int64_t step_ms = 60000;
   int64_t count = 1440;
-  bool micros = false;   // timestamps in µs (Binance spot from 2025)
-  bool header = false;   // Binance futures header row
-  int columns = 12;      // 12 (Binance) or 6 (ts,open,high,low,close,volume)
+  bool micros = false;  // timestamps in µs (Binance spot from 2025)
+  bool header = false;  // Binance futures header row
+  int columns = 12;     // 12 (Binance) or 6 (ts,open,high,low,close,volume)
   double base_price = 42000.0;
   uint64_t seed = 1;
 };
@@ -91,7 +91,7 @@ std::string KlineLine(const KlineOptions& options, int64_t i);
 // ---- Child processes ----
 
 struct ProcessResult {
-  int exit_code = -1;   // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   std::string out;
   std::string err;

@@ -16,7 +16,6 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-
 const std::vector<std::string> kReadArgs = {
     "read", "--exchange", kExchange, "--symbol", kSymbol, "--format", "csv", "--columns", "ts"};
 

@@ -20,7 +20,6 @@
 namespace dlake::testing {
 namespace {
 
-
 struct OverlapRound {
   double a_from, a_days, b_from, b_days;
 };

@@ -10,8 +10,9 @@
 // resumes; a weight limit scaled to a 1 s window drawing no 429; bans; plain progress lines
 // and the summary when stderr is not a terminal; an exchange clock behind the local one.
 //
-// Tests marked "Regression:" document defects found in the download code (src/exchange, apps/dlake), now fixed;
-// they fail until the code is fixed. Each comment names the code and the expected behaviour.
+// Tests marked "Regression:" document defects found in the download code (src/exchange,
+// apps/dlake), now fixed; they fail until the code is fixed. Each comment names the code and the
+// expected behaviour.
 
 #include <signal.h>
 
@@ -148,7 +149,8 @@ std::string CandleDiff(const Stored& got, const std::vector<FakeCandle>& want_al
                 g.close == w.close && g.volume == volume && g.quote_volume == quote;
     if (binance) {
       same = same && g.close_time == w.close_time_ms && g.trades == w.trades &&
-             g.taker_buy_base == w.taker_buy_volume && g.taker_buy_quote == w.taker_buy_quote_volume;
+             g.taker_buy_base == w.taker_buy_volume &&
+             g.taker_buy_quote == w.taker_buy_quote_volume;
     }
     if (!same) {
       out << "row " << i << ": stored ts " << FormatTimestamp(g.ts) << " close " << g.close
@@ -329,8 +331,8 @@ TEST_F(DownloadProcessTest, StoredSymbolsResolveOfflineAndTheErrorIsAboutTheKlin
   std::erase_if(options.symbols, [](const FakeSymbol& s) { return s.symbol == "BTCUSDT"; });
   auto other = FakeExchange::Start(options);
   ASSERT_THAT(other.status(), IsOk());
-  (*other)->InjectFault(
-      FaultSpec{.kind = FaultKind::kHttpError, .count = -1, .path_prefix = "/fapi/v1/klines", .status = 503});
+  (*other)->InjectFault(FaultSpec{
+      .kind = FaultKind::kHttpError, .count = -1, .path_prefix = "/fapi/v1/klines", .status = 503});
   std::vector<std::string> args = {"download-history", "--exchange", "binance", "--symbol",
                                    "BTC/USDT:USDT"};
   args.insert(args.end(), range.begin(), range.end());
@@ -399,10 +401,11 @@ TEST_F(DownloadProcessTest, HistoryHoldsExactlyTheClosedCandlesAndASecondRunAsks
   const int64_t last = stored.candles.back().ts;
   EXPECT_GE(last + kMsPerMinute, before);
   EXPECT_LE(last + kMsPerMinute, after);
-  EXPECT_EQ(CandleDiff(stored, Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", start,
-                                        last + kMsPerMinute),
-                       /*binance=*/true),
-            "");
+  EXPECT_EQ(
+      CandleDiff(stored,
+                 Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", start, last + kMsPerMinute),
+                 /*binance=*/true),
+      "");
   EXPECT_EQ(d.value("rows_written", int64_t{-1}), static_cast<int64_t>(stored.candles.size()));
   // The same through `dlake read --format csv`.
   ProcessResult csv = Run({"read", "--exchange", "BINANCE", "--market", "FUTURES", "--symbol",
@@ -432,11 +435,11 @@ TEST_F(DownloadProcessTest, HistoryHoldsExactlyTheClosedCandlesAndASecondRunAsks
     if (!target.starts_with("/fapi/v1/klines")) continue;
     EXPECT_THAT(target, HasSubstr("endTime=" + Ms(start - 1))) << target;
   }
-  EXPECT_EQ(CandleDiff(ReadCandles(lake_, "BINANCE/FUTURES/BTCUSDT/raw/1m"),
-                       Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", earlier,
-                                last + kMsPerMinute),
-                       true),
-            "");
+  EXPECT_EQ(
+      CandleDiff(ReadCandles(lake_, "BINANCE/FUTURES/BTCUSDT/raw/1m"),
+                 Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", earlier, last + kMsPerMinute),
+                 true),
+      "");
   json verify = VerifyJson(lake_);
   EXPECT_TRUE(verify.value("ok", false)) << verify.dump(2);
 }
@@ -445,8 +448,7 @@ TEST_F(DownloadProcessTest, FundingRatesAreStoredForBothExchanges) {
   StartFake();
   const int64_t start = DaysAgo(120), end = DaysAgo(1);  // 357 rates: two Bybit pages of 200
   json report = RunJson({"download-history", "--exchange", "binance", "--symbol", "BTCUSDT",
-                         "--timeframe", "1d", "--funding", "--start", Ms(start), "--end",
-                         Ms(end)});
+                         "--timeframe", "1d", "--funding", "--start", Ms(start), "--end", Ms(end)});
   std::set<std::string> datasets;
   for (const auto& d : report["datasets"]) datasets.insert(d.value("dataset", ""));
   EXPECT_EQ(datasets, (std::set<std::string>{"BINANCE/FUTURES/BTCUSDT/raw/1d",
@@ -514,9 +516,9 @@ TEST_F(DownloadProcessTest, FundingRatesAreStoredForBothExchanges) {
 TEST_F(DownloadProcessTest, StoredFundingRatesAreNotFetchedAgain) {
   StartFake();
   const int64_t start = DaysAgo(30), end = DaysAgo(1);
-  const std::vector<std::string> args = {"download-history", "--exchange", "binance", "--symbol",
-                                         "BTCUSDT", "--timeframe", "1d", "--funding", "--start",
-                                         Ms(start), "--end", Ms(end)};
+  const std::vector<std::string> args = {"download-history", "--exchange",  "binance", "--symbol",
+                                         "BTCUSDT",          "--timeframe", "1d",      "--funding",
+                                         "--start",          Ms(start),     "--end",   Ms(end)};
   json first = RunJson(args);
   ASSERT_EQ(first["datasets"].size(), 2u) << first.dump();
   EXPECT_EQ(first["datasets"][1].value("rows_written", int64_t{-1}), 87) << first.dump();
@@ -546,8 +548,8 @@ TEST_F(DownloadProcessTest, UnifiedSymbolsMapToTheNativeIdAndMarket) {
        FakeMarket::kBinanceSpot, "1m"},
       {"bybit", "BTC/USDT:USDT", "BYBIT/LINEAR/BTCUSDT/raw/1m", "/v5/market/kline",
        FakeMarket::kBybitLinear, "1"},
-      {"bybit", "BTC/USDT", "BYBIT/SPOT/BTCUSDT/raw/1m", "/v5/market/kline",
-       FakeMarket::kBybitSpot, "1"},
+      {"bybit", "BTC/USDT", "BYBIT/SPOT/BTCUSDT/raw/1m", "/v5/market/kline", FakeMarket::kBybitSpot,
+       "1"},
       {"bybit", "BTC/USD:BTC", "BYBIT/INVERSE/BTCUSD/raw/1m", "/v5/market/kline",
        FakeMarket::kBybitInverse, "1"},
   };
@@ -580,8 +582,8 @@ TEST_F(DownloadProcessTest, UnifiedSymbolsMapToTheNativeIdAndMarket) {
   TempDir other;
   lake_ = other.Join("lake");
   InitLake(lake_);
-  std::vector<std::string> args = {"download-history", "--exchange", "binance", "--symbol",
-                                   "BTC/USDT", "--symbol", "BTC/USDT:USDT"};
+  std::vector<std::string> args = {"download-history", "--exchange", "binance",      "--symbol",
+                                   "BTC/USDT",         "--symbol",   "BTC/USDT:USDT"};
   args.insert(args.end(), range.begin(), range.end());
   json both = RunJson(args);
   std::set<std::string> datasets;
@@ -593,8 +595,8 @@ TEST_F(DownloadProcessTest, UnifiedSymbolsMapToTheNativeIdAndMarket) {
 TEST_F(DownloadProcessTest, AnUnknownSymbolIsRefusedBeforeAnyKlineRequest) {
   StartFake();
   const int64_t start = DaysAgo(2);
-  ProcessResult r = Run({"download-history", "--exchange", "binance", "--symbol", "NOPEUSDT",
-                         "--start", Ms(start)});
+  ProcessResult r = Run(
+      {"download-history", "--exchange", "binance", "--symbol", "NOPEUSDT", "--start", Ms(start)});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("unknown symbol 'NOPEUSDT'")) << Describe(r);
   EXPECT_EQ(Requests("/fapi/v1/klines"), 0);
@@ -694,15 +696,16 @@ TEST_F(DownloadProcessTest, AnExchangeBehindTheLocalClockDoesNotGetItsOpenCandle
   options.now_ms = minute - 30 * kMsPerSecond;  // its open candle: the one before `minute`
   StartFake(options);
   const int64_t start = minute - 100 * kMsPerMinute;
-  json report = RunJson({"download-history", "--exchange", "binance", "--symbol", "BTCUSDT",
-                         "--start", Ms(start)});
+  json report = RunJson(
+      {"download-history", "--exchange", "binance", "--symbol", "BTCUSDT", "--start", Ms(start)});
   Stored stored = ReadCandles(lake_, "BINANCE/FUTURES/BTCUSDT/raw/1m");
   ASSERT_EQ(stored.error, "");
   // Every stored candle is closed on the exchange (the open one is not among the expected).
-  EXPECT_EQ(CandleDiff(stored, Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", start,
-                                        minute + kMsPerMinute),
-                       true),
-            "");
+  EXPECT_EQ(
+      CandleDiff(stored,
+                 Expected(FakeMarket::kBinanceUsdm, "BTCUSDT", "1m", start, minute + kMsPerMinute),
+                 true),
+      "");
   // And once the exchange has closed it, the lake holds its final values.
   fake_->SetNow(0);
   ASSERT_EQ(Run({"download-history", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
@@ -724,7 +727,7 @@ TEST_F(DownloadProcessTest, MinutesTheExchangeHasNotPublishedYetAreNotRecordedAs
   StartFake(options);
   const int64_t start = minute - 100 * kMsPerMinute;
   const std::vector<std::string> args = {"download-history", "--exchange", "binance", "--symbol",
-                                         "BTCUSDT", "--start", Ms(start)};
+                                         "BTCUSDT",          "--start",    Ms(start)};
   ASSERT_EQ(RunJson(args).value("rate_limited", -1), 0);
 
   // The exchange catches up; the next run must fetch what it did not have.
@@ -769,7 +772,8 @@ TEST_F(DownloadProcessTest, DownloadsKilledAtRandomMomentsResumeWithoutDuplicate
   // outages (one inside the first write) become known gaps.
   const int64_t start = DaysAgo(92), end = start + 90 * kMsPerDay;
   const std::vector<FakeTimeRange> outages = {
-      {start + 3 * kMsPerDay + 5 * kMsPerHour + 7 * kMsPerMinute, start + 3 * kMsPerDay + 8 * kMsPerHour},
+      {start + 3 * kMsPerDay + 5 * kMsPerHour + 7 * kMsPerMinute,
+       start + 3 * kMsPerDay + 8 * kMsPerHour},
       {start + 61 * kMsPerDay + 23 * kMsPerHour, start + 62 * kMsPerDay + 1 * kMsPerHour}};
   FakeExchangeOptions options;
   options.binance_window_ms = 1000;
@@ -782,8 +786,9 @@ TEST_F(DownloadProcessTest, DownloadsKilledAtRandomMomentsResumeWithoutDuplicate
   int64_t outage_minutes = 0;
   for (const auto& o : outages) outage_minutes += (o.end_ms - o.start_ms) / kMsPerMinute;
   ASSERT_EQ(static_cast<int64_t>(want_all.size()), 90 * 1440 - outage_minutes);
-  std::vector<std::string> args = {"--lake", lake_, "download-history", "--exchange", "binance",
-                                   "--symbol", "BTCUSDT", "--start", Ms(start), "--end", Ms(end)};
+  std::vector<std::string> args = {
+      "--lake",  lake_,     "download-history", "--exchange", "binance", "--symbol",
+      "BTCUSDT", "--start", Ms(start),          "--end",      Ms(end)};
 
   // Three kinds of kill, in turn: after a random delay; 0-40 ms after the child starts a
   // write (in the write); 300-600 ms after it (mostly after its commit, before the next one).
@@ -847,10 +852,10 @@ TEST_F(DownloadProcessTest, DownloadsKilledAtRandomMomentsResumeWithoutDuplicate
   // The final run completes: exactly the expected candles, the outage a known gap, and
   // (after removing what the kills left behind) a clean verify.
   fake_->ResetStats();
-  ProcessResult last = RunDlakeWith(
-      {"--lake", lake_, "--json", "download-history", "--exchange", "binance", "--symbol",
-       "BTCUSDT", "--start", Ms(start), "--end", Ms(end)},
-      Env(fake_->base_url()));
+  ProcessResult last =
+      RunDlakeWith({"--lake", lake_, "--json", "download-history", "--exchange", "binance",
+                    "--symbol", "BTCUSDT", "--start", Ms(start), "--end", Ms(end)},
+                   Env(fake_->base_url()));
   ASSERT_EQ(last.exit_code, 0) << Describe(last);
   json report = ParseJson(last);
   EXPECT_EQ(report["datasets"][0].value("rows_written", int64_t{-1}),
@@ -903,10 +908,10 @@ TEST_F(DownloadProcessTest, DownloadsKilledAtRandomMomentsResumeWithoutDuplicate
   EXPECT_GE(listed[0].value("known_gaps", 0), 2) << listed.dump();
   lake->reset();
   fake_->ResetStats();
-  json again = ParseJson(RunDlakeWith(
-      {"--lake", lake_, "--json", "download-history", "--exchange", "binance", "--symbol",
-       "BTCUSDT", "--start", Ms(start), "--end", Ms(end)},
-      Env(fake_->base_url())));
+  json again = ParseJson(
+      RunDlakeWith({"--lake", lake_, "--json", "download-history", "--exchange", "binance",
+                    "--symbol", "BTCUSDT", "--start", Ms(start), "--end", Ms(end)},
+                   Env(fake_->base_url())));
   EXPECT_TRUE(again["datasets"][0].value("already_complete", false)) << again.dump();
   EXPECT_EQ(Requests("/fapi/v1/klines"), 0);
 }
@@ -944,8 +949,8 @@ TEST_F(DownloadProcessTest, AScaledWeightLimitIsKeptWithoutA429) {
 TEST_F(DownloadProcessTest, ABanStopsWithTheBanNamedAndItsLength) {
   StartFake();
   fake_->Ban(FakeApi::kBinanceUsdm, 300'000);
-  ProcessResult r = Run({"download-history", "--exchange", "binance", "--symbol", "BTCUSDT",
-                         "--days", "1"});
+  ProcessResult r =
+      Run({"download-history", "--exchange", "binance", "--symbol", "BTCUSDT", "--days", "1"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("banned this IP (HTTP 418) for 300 s")) << Describe(r);
   EXPECT_LE(fake_->Stats().sent_418, 1) << "no request after the ban";
@@ -957,8 +962,8 @@ TEST_F(DownloadProcessTest, ProgressIsPlainLinesWithoutATerminalAndASummaryEnds)
   StartFake();
   ASSERT_EQ(Run({"download-symbols", "--exchange", "binance"}).exit_code, 0);
   fake_->ResetStats();
-  fake_->InjectFault(FaultSpec{.kind = FaultKind::kHttpError, .count = 1,
-                               .path_prefix = "/fapi/v1/klines", .status = 502});
+  fake_->InjectFault(FaultSpec{
+      .kind = FaultKind::kHttpError, .count = 1, .path_prefix = "/fapi/v1/klines", .status = 502});
   const int64_t start = DaysAgo(5), end = start + 5000 * kMsPerMinute;  // 11 pages
   ProcessResult r = Run({"download-history", "--exchange", "binance", "--symbol", "BTCUSDT",
                          "--start", Ms(start), "--end", Ms(end)});

@@ -20,7 +20,7 @@ using ::testing::AllOf;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
-constexpr int kMaxCalls = 500;            // far more mutating calls than any run here makes
+constexpr int kMaxCalls = 500;  // far more mutating calls than any run here makes
 
 // The two ways of failing from the n-th call: every call from then on (a disk gone bad: even the
 // cleanup fails) or just that one.

@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-
 // Folders under <lake>/data, relative and sorted.
 std::vector<std::string> FoldersUnder(const std::string& lake) {
   std::vector<std::string> out;

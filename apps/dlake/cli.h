@@ -3,14 +3,12 @@
 // Commands only parse arguments, call dlake::Lake and format results.
 
 #include <CLI/CLI.hpp>
-
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "dlake/json.h"
 #include "dlake/lake.h"

@@ -19,7 +19,8 @@ int& CommandExitCode() {
 void DatasetFlags::Add(CLI::App& cmd, bool symbol_required) {
   cmd.add_option("--exchange", exchange, "Exchange, e.g. BINANCE");
   cmd.add_option("--market", market, "Market, e.g. FUTURES or SPOT");
-  auto* sym = cmd.add_option("--symbol", symbol, "Symbol: exchange id (BTCUSDT) or unified (BTC/USDT:USDT)");
+  auto* sym = cmd.add_option("--symbol", symbol,
+                             "Symbol: exchange id (BTCUSDT) or unified (BTC/USDT:USDT)");
   if (symbol_required) sym->required();
   cmd.add_option("--type", type, "Data type: raw, agg, ticks or alt");
   cmd.add_option("--period", period, "Period: 1s, 1m ... 1d, 1w, 1M, tick, funding");

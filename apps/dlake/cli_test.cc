@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "testing/test_util.h"
@@ -59,9 +58,9 @@ TEST_F(CliTest, IngestListReadVerifyAsJson) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0]["sha256"].get<std::string>().size(), 64u);
 
-  auto read = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
-                     "2024-01-01T23:58", "--end", "2024-01-02T00:01", "--format", "json",
-                     "--columns", "ts,close,trades"});
+  auto read =
+      Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start", "2024-01-01T23:58",
+             "--end", "2024-01-02T00:01", "--format", "json", "--columns", "ts,close,trades"});
   ASSERT_EQ(read.exit_code, 0) << read.err;
   auto json = nlohmann::json::parse(read.out);
   ASSERT_EQ(json.size(), 3u);
@@ -75,9 +74,9 @@ TEST_F(CliTest, IngestListReadVerifyAsJson) {
 }
 
 TEST_F(CliTest, ReadFormatsCsvTableAndParquet) {
-  ASSERT_EQ(Dlake({"ingest", "--source", csv_, "--exchange", "binance", "--symbol", "BTCUSDT"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Dlake({"ingest", "--source", csv_, "--exchange", "binance", "--symbol", "BTCUSDT"}).exit_code,
+      0);
   auto csv = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--end", "2024-01-01",
                     "--format", "csv", "--columns", "ts,open", "--limit", "2"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
@@ -90,16 +89,17 @@ TEST_F(CliTest, ReadFormatsCsvTableAndParquet) {
   EXPECT_THAT(table.out, HasSubstr("(3 rows)"));
 
   const std::string out = dir_.Join("day.parquet");
-  auto parquet = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
-                        "2024-01-02", "--end", "2024-01-02", "--format", "parquet", "--output", out});
+  auto parquet =
+      Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start", "2024-01-02",
+             "--end", "2024-01-02", "--format", "parquet", "--output", out});
   ASSERT_EQ(parquet.exit_code, 0) << parquet.err;
   EXPECT_THAT(parquet.err, HasSubstr("Wrote 1440 rows"));
   EXPECT_EQ(testing::ReadFile(out).substr(0, 4), "PAR1");
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoAndFailuresExitOne) {
-  auto bad_date = Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start",
-                         "2024-13-01"});
+  auto bad_date =
+      Dlake({"read", "--exchange", "binance", "--symbol", "BTCUSDT", "--start", "2024-13-01"});
   EXPECT_EQ(bad_date.exit_code, 2);
   EXPECT_THAT(bad_date.err, HasSubstr("2024-13-01"));
   auto missing_flag = Dlake({"read", "--symbol", "BTCUSDT"});
@@ -170,7 +170,7 @@ TEST_F(CliTest, ConfigShowsEachSettingAndWhereItCameFrom) {
 
 TEST_F(CliTest, NamesAreCaseInsensitive) {
   auto ingest = Dlake({"--json", "ingest", "--source", csv_, "--exchange", "Binance", "--market",
-                  "Futures", "--symbol", "btcusdt", "--type", "RAW"});
+                       "Futures", "--symbol", "btcusdt", "--type", "RAW"});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
   EXPECT_EQ(nlohmann::json::parse(ingest.out)["dataset"], "BINANCE/FUTURES/BTCUSDT/raw/1m");
   auto list = Dlake({"--json", "list", "--type", "Raw", "--period", "1m"});

@@ -7,8 +7,9 @@ namespace dlake::cli {
 
 void AddConfigCommand(CLI::App& app, GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
-      "config", "Show every setting's value and where it came from (flag, DLAKE_* variable, "
-                "dlake.toml or default); fails on a bad setting");
+      "config",
+      "Show every setting's value and where it came from (flag, DLAKE_* variable, "
+      "dlake.toml or default); fails on a bad setting");
   cmd->callback([&global] {
     auto runtime = MakeRuntime(global, OptionalLake(global));
     const Settings& settings = runtime->settings();

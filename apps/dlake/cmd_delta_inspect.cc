@@ -8,8 +8,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "dlake/common/batch_writer.h"
 #include "delta_commands.h"
+#include "dlake/common/batch_writer.h"
 #include "dlake/common/time.h"
 
 namespace dlake::cli {
@@ -175,8 +175,10 @@ void AddHistory(CLI::App& delta, GlobalOptions& global) {
 void PrintDescription(const delta::TableDescription& d) {
   std::string protocol = "reader " + std::to_string(d.min_reader_version) + ", writer " +
                          std::to_string(d.min_writer_version);
-  if (!d.reader_features.empty()) protocol += "; reader features: " + JoinStrings(d.reader_features);
-  if (!d.writer_features.empty()) protocol += "; writer features: " + JoinStrings(d.writer_features);
+  if (!d.reader_features.empty())
+    protocol += "; reader features: " + JoinStrings(d.reader_features);
+  if (!d.writer_features.empty())
+    protocol += "; writer features: " + JoinStrings(d.writer_features);
   std::vector<std::vector<std::string>> facts = {
       {"Table", d.path},
       {"Version", std::to_string(d.version) + " (" + TimeText(d.timestamp_ms) + ")"},
@@ -190,8 +192,8 @@ void PrintDescription(const delta::TableDescription& d) {
   facts.push_back({"Checkpoint", d.checkpoint_version
                                      ? "version " + std::to_string(*d.checkpoint_version)
                                      : "none"});
-  facts.push_back(
-      {"Partitioned by", d.partition_columns.empty() ? "(none)" : JoinStrings(d.partition_columns)});
+  facts.push_back({"Partitioned by",
+                   d.partition_columns.empty() ? "(none)" : JoinStrings(d.partition_columns)});
   for (const auto& [key, value] : d.configuration) facts.push_back({"Property", key + "=" + value});
   for (const auto& fact : facts)
     std::cout << fact[0] << std::string(16 - fact[0].size(), ' ') << fact[1] << "\n";

@@ -22,7 +22,8 @@ struct MarketFlags {
     auto* f = cmd.add_flag("--futures", futures,
                            "Derivatives: Binance USD-M futures, Bybit linear (the default)");
     auto* s = cmd.add_flag("--spot", spot, "Spot market");
-    auto* m = cmd.add_option("--market", market, "spot, futures (Binance), linear or inverse (Bybit)");
+    auto* m =
+        cmd.add_option("--market", market, "spot, futures (Binance), linear or inverse (Bybit)");
     f->excludes(s)->excludes(m);
     s->excludes(m);
   }
@@ -45,7 +46,8 @@ class ProgressPrinter {
   void Update(const DownloadProgress& p) {
     const double span = static_cast<double>(std::max<int64_t>(1, p.range_to - p.range_from));
     const double done = std::clamp((p.position - p.range_from) / span, 0.0, 1.0);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     if (p.dataset != dataset_) {
       if (tty_ && !dataset_.empty()) std::cerr << "\n";
       dataset_ = p.dataset;
@@ -90,8 +92,9 @@ class ProgressPrinter {
 void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
   {
     static MarketFlags flags;
-    auto* cmd = app.add_subcommand(
-        "download-symbols", "List an exchange market's tradable symbols and store them in the lake");
+    auto* cmd =
+        app.add_subcommand("download-symbols",
+                           "List an exchange market's tradable symbols and store them in the lake");
     flags.Add(*cmd);
     cmd->callback([&global] {
       auto lake = OpenLake(global);
@@ -120,11 +123,12 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
         "download-history",
         "Download candle history (and funding rates) into the lake, incrementally");
     flags.Add(*cmd);
-    cmd->add_option("--symbol,SYMBOL", symbols,
-                    "BTCUSDT, BTC/USDT:USDT or BTC/USDT; repeatable")->required();
+    cmd->add_option("--symbol,SYMBOL", symbols, "BTCUSDT, BTC/USDT:USDT or BTC/USDT; repeatable")
+        ->required();
     cmd->add_option("--days", days, "The last N days");
-    cmd->add_option("--start", start, "From this time (UTC); default: after what is stored, or "
-                                      "from the listing");
+    cmd->add_option("--start", start,
+                    "From this time (UTC); default: after what is stored, or "
+                    "from the listing");
     cmd->add_option("--end", end, "Up to this time, exclusive (default: now)");
     cmd->add_option("--timeframe", timeframe, "Candle interval: 1m, 5m, 1h, 1d, 1w, 1M ...")
         ->default_val("1m");
@@ -155,8 +159,9 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
         std::cout << d.dataset.Path() << ": "
                   << (d.already_complete ? "already complete"
                                          : std::to_string(d.rows_written) + " rows written")
-                  << (d.gaps.empty() ? "" : ", " + std::to_string(d.gaps.size()) +
-                                                " spans without data recorded as known gaps")
+                  << (d.gaps.empty() ? ""
+                                     : ", " + std::to_string(d.gaps.size()) +
+                                           " spans without data recorded as known gaps")
                   << "\n";
       }
       std::cout << report.requests << " requests, " << report.retries << " retries, "

@@ -43,15 +43,15 @@ void PrintReport(const IngestReport& r, const DatasetId& id) {
 void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
   static IngestFlags flags;
   auto* cmd = app.add_subcommand(
-      "ingest", "Load CSV files (Binance klines or trades, ts,open,high,low,close,volume, or any "
-                "CSV with a ts column) into the lake");
+      "ingest",
+      "Load CSV files (Binance klines or trades, ts,open,high,low,close,volume, or any "
+      "CSV with a ts column) into the lake");
   cmd->add_option("--source", flags.sources, "CSV file, folder of .csv files, or glob; repeatable")
       ->required();
   cmd->add_option("--exchange", flags.dataset.exchange, "Exchange, e.g. BINANCE")->required();
   cmd->add_option("--market", flags.dataset.market, "Market, e.g. FUTURES or SPOT")
       ->default_val("FUTURES");
-  cmd->add_option("--symbol", flags.dataset.symbol, "Symbol: BTCUSDT or BTC/USDT:USDT")
-      ->required();
+  cmd->add_option("--symbol", flags.dataset.symbol, "Symbol: BTCUSDT or BTC/USDT:USDT")->required();
   cmd->add_option("--type", flags.dataset.type, "raw (candles), agg, ticks (trades), alt")
       ->default_val("raw");
   cmd->add_option("--period", flags.dataset.period,

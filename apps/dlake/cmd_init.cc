@@ -6,8 +6,9 @@
 namespace dlake::cli {
 
 void AddInitCommand(CLI::App& app, GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("init", "Create a lake (manifest.db, data/, metadata/) or "
-                                         "recreate a deleted manifest");
+  auto* cmd = app.add_subcommand("init",
+                                 "Create a lake (manifest.db, data/, metadata/) or "
+                                 "recreate a deleted manifest");
   static std::string dir = ".";
   cmd->add_option("DIR", dir, "Lake folder (created if missing; default: the working directory)");
   cmd->callback([&global] {

@@ -37,9 +37,10 @@ void AddListCommand(CLI::App& app, GlobalOptions& global) {
       std::cout << "No datasets.\n";
       return;
     }
-    std::cout << std::left << std::setw(40) << "DATASET" << std::setw(26) << "FROM"
-              << std::setw(26) << "TO" << std::right << std::setw(12) << "ROWS" << std::setw(7)
-              << "FILES" << std::setw(11) << "SIZE" << "\n";
+    std::cout << std::left << std::setw(40) << "DATASET" << std::setw(26) << "FROM" << std::setw(26)
+              << "TO" << std::right << std::setw(12) << "ROWS" << std::setw(7) << "FILES"
+              << std::setw(11) << "SIZE"
+              << "\n";
     for (const auto& d : datasets) {
       std::cout << std::left << std::setw(40) << d.id.Path() << std::setw(26)
                 << (d.files ? TimeText(d.time_from) : "-") << std::setw(26)

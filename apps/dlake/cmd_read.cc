@@ -2,8 +2,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "dlake/common/batch_writer.h"
 #include "cli.h"
+#include "dlake/common/batch_writer.h"
 
 namespace dlake::cli {
 namespace {

@@ -45,8 +45,9 @@ void AddVerifyCommand(CLI::App& app, GlobalOptions& global) {
   static DatasetFlags flags;
   static bool repair = false, no_data = false;
   auto* cmd = app.add_subcommand(
-      "verify", "Check checksums, orphans, dead manifest rows, leftovers, gaps, duplicates and "
-                "order; exits 1 when it finds problems");
+      "verify",
+      "Check checksums, orphans, dead manifest rows, leftovers, gaps, duplicates and "
+      "order; exits 1 when it finds problems");
   flags.Add(*cmd, /*symbol_required=*/false);
   cmd->add_flag("--repair", repair,
                 "Remove orphan files, temporary leftovers and replaced files no reader needs "

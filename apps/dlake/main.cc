@@ -59,8 +59,8 @@ int Run(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   try {
     if (argc > 1 && argv[1][0] != '-' && !IsCommand(app, argv[1])) {
-      throw UsageError(std::string("unknown command '") + argv[1] + "' (commands: " +
-                       CommandNames(app) + "; see --help)");
+      throw UsageError(std::string("unknown command '") + argv[1] +
+                       "' (commands: " + CommandNames(app) + "; see --help)");
     }
     // CLI11 reports an unknown word after a command group as "A subcommand is required".
     if (argc > 2 && std::string(argv[1]) == "delta" && argv[2][0] != '-' &&

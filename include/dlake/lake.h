@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "dlake/catalog/manifest.h"
-#include "dlake/common/env.h"
-#include "dlake/common/status.h"
 #include "dlake/common/dataset.h"
+#include "dlake/common/env.h"
+#include "dlake/common/record_batch.h"
+#include "dlake/common/status.h"
 #include "dlake/exchange/download.h"
 #include "dlake/ingest/ingest_request.h"
-#include "dlake/common/record_batch.h"
 #include "dlake/runtime/runtime.h"
 #include "dlake/storage/read_request.h"
 #include "dlake/storage/write_report.h"
@@ -67,13 +67,14 @@ struct DatasetCheck {
   int64_t missing_periods = 0;  // sum over gaps
   int64_t duplicates = 0;       // rows sharing a dedup key
   int64_t out_of_order = 0;     // rows whose ts is below the previous row's in its file
-  std::vector<std::string> mismatches;  // manifest rows whose rows/time range disagree with the file
+  std::vector<std::string>
+      mismatches;  // manifest rows whose rows/time range disagree with the file
 };
 
 struct VerifyRequest {
   DatasetFilter filter;
-  bool repair = false;      // remove orphans, temporary leftovers and unneeded pending deletes
-  bool check_data = true;   // gaps, duplicates, order (reads every row)
+  bool repair = false;     // remove orphans, temporary leftovers and unneeded pending deletes
+  bool check_data = true;  // gaps, duplicates, order (reads every row)
 };
 
 struct VerifyReport {
@@ -87,7 +88,7 @@ struct VerifyReport {
   // those no reader needs).
   std::vector<std::string> pending_deletes;
   std::vector<DatasetCheck> datasets;
-  int64_t removed = 0;                           // files removed by repair
+  int64_t removed = 0;  // files removed by repair
   // No problem found (after repair, the orphans and leftovers it removed do not count).
   bool ok() const;
 };
@@ -142,7 +143,7 @@ class Lake {
   Result<DeleteReport> Delete(const DeleteRequest& request);
   Result<VerifyReport> Verify(const VerifyRequest& request);
 
- // Implementation state (src/lake/lake_impl.h); opaque to users.
+  // Implementation state (src/lake/lake_impl.h); opaque to users.
   struct Impl;
 
  private:

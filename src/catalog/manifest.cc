@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "catalog/migrations.h"
-#include "dlake/common/time.h"
 #include "catalog/sqlite.h"
+#include "dlake/common/time.h"
 
 namespace dlake {
 namespace {
@@ -103,8 +103,8 @@ Status Manifest::Migrate(int target_version) {
   DLAKE_ASSIGN_OR_RETURN(int version, SchemaVersion());
   if (version > static_cast<int>(migrations.size())) {
     return FailedPrecondition("manifest '", db_->path(), "' has schema version ", version,
-                              ", newer than this dlake understands (",
-                              migrations.size(), "); upgrade dlake");
+                              ", newer than this dlake understands (", migrations.size(),
+                              "); upgrade dlake");
   }
   std::lock_guard lock(mu_);
   while (version < target_version) {
@@ -115,12 +115,13 @@ Status Manifest::Migrate(int target_version) {
     DLAKE_ASSIGN_OR_RETURN(bool row, stmt.Step());
     int current = row ? static_cast<int>(stmt.ColumnInt64(0)) : 0;
     if (current >= target_version) break;
-    DLAKE_RETURN_IF_ERROR(db_->Execute(migrations[current]).WithContext(
-        "migrating manifest to version " + std::to_string(current + 1)));
+    DLAKE_RETURN_IF_ERROR(
+        db_->Execute(migrations[current])
+            .WithContext("migrating manifest to version " + std::to_string(current + 1)));
     if (current == 0) {
-      DLAKE_RETURN_IF_ERROR(db_->Execute(
-          "INSERT INTO lake_info(key, value) VALUES ('created_at', '" +
-          std::to_string(NowMs()) + "')"));
+      DLAKE_RETURN_IF_ERROR(
+          db_->Execute("INSERT INTO lake_info(key, value) VALUES ('created_at', '" +
+                       std::to_string(NowMs()) + "')"));
     }
     DLAKE_RETURN_IF_ERROR(db_->Execute("PRAGMA user_version = " + std::to_string(current + 1)));
     DLAKE_RETURN_IF_ERROR(txn.Commit());
@@ -130,16 +131,19 @@ Status Manifest::Migrate(int target_version) {
 }
 
 Result<int64_t> Manifest::DatasetRowId(const DatasetId& d, bool create) {
-  DLAKE_ASSIGN_OR_RETURN(auto find, db_->Prepare(
-      "SELECT id FROM datasets WHERE exchange=?1 AND market=?2 AND symbol=?3 AND type=?4 "
-      "AND period=?5"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto find,
+      db_->Prepare(
+          "SELECT id FROM datasets WHERE exchange=?1 AND market=?2 AND symbol=?3 AND type=?4 "
+          "AND period=?5"));
   find.Bind(1, d.exchange).Bind(2, d.market).Bind(3, d.symbol).Bind(4, d.type).Bind(5, d.period);
   DLAKE_ASSIGN_OR_RETURN(bool row, find.Step());
   if (row) return find.ColumnInt64(0);
   if (!create) return NotFound("dataset ", d.Path(), " is not in the manifest");
-  DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
-      "INSERT INTO datasets(exchange, market, symbol, type, period, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto insert,
+      db_->Prepare("INSERT INTO datasets(exchange, market, symbol, type, period, created_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   insert.Bind(1, d.exchange).Bind(2, d.market).Bind(3, d.symbol).Bind(4, d.type).Bind(5, d.period);
   insert.Bind(6, NowMs());
   DLAKE_RETURN_IF_ERROR(insert.Run());
@@ -149,11 +153,13 @@ Result<int64_t> Manifest::DatasetRowId(const DatasetId& d, bool create) {
 Result<std::vector<FileEntry>> Manifest::FilesForDays(const DatasetId& dataset, int64_t first_day,
                                                       int64_t last_day) {
   std::lock_guard lock(mu_);
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      std::string("SELECT ") + kFileColumns +
-      " FROM datasets d JOIN files f ON f.dataset_id = d.id"
-      " WHERE d.exchange=?1 AND d.market=?2 AND d.symbol=?3 AND d.type=?4 AND d.period=?5"
-      " AND f.day BETWEEN ?6 AND ?7 ORDER BY f.day"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          std::string("SELECT ") + kFileColumns +
+          " FROM datasets d JOIN files f ON f.dataset_id = d.id"
+          " WHERE d.exchange=?1 AND d.market=?2 AND d.symbol=?3 AND d.type=?4 AND d.period=?5"
+          " AND f.day BETWEEN ?6 AND ?7 ORDER BY f.day"));
   stmt.Bind(1, dataset.exchange).Bind(2, dataset.market).Bind(3, dataset.symbol);
   stmt.Bind(4, dataset.type).Bind(5, dataset.period).Bind(6, first_day).Bind(7, last_day);
   return CollectFiles(stmt);
@@ -176,34 +182,40 @@ Result<std::vector<FileEntry>> Manifest::FilesOverlapping(const DatasetId& datas
 Result<std::vector<FileEntry>> Manifest::Files(const DatasetFilter& filter) {
   std::lock_guard lock(mu_);
   FilterSql where = BuildFilter(filter);
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      std::string("SELECT ") + kFileColumns +
-      " FROM datasets d JOIN files f ON f.dataset_id = d.id WHERE 1=1" + where.where +
-      " ORDER BY d.exchange, d.market, d.symbol, d.type, d.period, f.day"));
-  for (size_t i = 0; i < where.values.size(); ++i) stmt.Bind(static_cast<int>(i + 1), where.values[i]);
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(std::string("SELECT ") + kFileColumns +
+                   " FROM datasets d JOIN files f ON f.dataset_id = d.id WHERE 1=1" + where.where +
+                   " ORDER BY d.exchange, d.market, d.symbol, d.type, d.period, f.day"));
+  for (size_t i = 0; i < where.values.size(); ++i)
+    stmt.Bind(static_cast<int>(i + 1), where.values[i]);
   return CollectFiles(stmt);
 }
 
 Result<std::vector<DatasetSummary>> Manifest::Datasets(const DatasetFilter& filter) {
   std::lock_guard lock(mu_);
   FilterSql where = BuildFilter(filter);
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT d.exchange, d.market, d.symbol, d.type, d.period, count(f.id), "
-      "coalesce(sum(f.rows), 0), coalesce(sum(f.bytes), 0), coalesce(min(f.time_from), 0), "
-      "coalesce(max(f.time_to), 0), "
-      "(SELECT count(*) FROM known_gaps g WHERE g.dataset_id = d.id) "
-      "FROM datasets d LEFT JOIN files f ON f.dataset_id = d.id WHERE 1=1" + where.where +
-      " GROUP BY d.id HAVING count(f.id) > 0 OR (SELECT count(*) FROM known_gaps g "
-      "WHERE g.dataset_id = d.id) > 0"
-      " ORDER BY d.exchange, d.market, d.symbol, d.type, d.period"));
-  for (size_t i = 0; i < where.values.size(); ++i) stmt.Bind(static_cast<int>(i + 1), where.values[i]);
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "SELECT d.exchange, d.market, d.symbol, d.type, d.period, count(f.id), "
+          "coalesce(sum(f.rows), 0), coalesce(sum(f.bytes), 0), coalesce(min(f.time_from), 0), "
+          "coalesce(max(f.time_to), 0), "
+          "(SELECT count(*) FROM known_gaps g WHERE g.dataset_id = d.id) "
+          "FROM datasets d LEFT JOIN files f ON f.dataset_id = d.id WHERE 1=1" +
+          where.where +
+          " GROUP BY d.id HAVING count(f.id) > 0 OR (SELECT count(*) FROM known_gaps g "
+          "WHERE g.dataset_id = d.id) > 0"
+          " ORDER BY d.exchange, d.market, d.symbol, d.type, d.period"));
+  for (size_t i = 0; i < where.values.size(); ++i)
+    stmt.Bind(static_cast<int>(i + 1), where.values[i]);
   std::vector<DatasetSummary> out;
   while (true) {
     DLAKE_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     DatasetSummary s;
-    s.id = DatasetId{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2),
-                     stmt.ColumnText(3), stmt.ColumnText(4)};
+    s.id = DatasetId{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnText(3),
+                     stmt.ColumnText(4)};
     s.files = stmt.ColumnInt64(5);
     s.rows = stmt.ColumnInt64(6);
     s.bytes = stmt.ColumnInt64(7);
@@ -227,10 +239,11 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
     DLAKE_RETURN_IF_ERROR(remove.Run());
     DLAKE_RETURN_IF_ERROR(remove.Reset());
   }
-  DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
-      "INSERT INTO files(dataset_id, path, day, time_from, time_to, rows, bytes, sha256, version, "
-      "created_at, source, metadata, columns) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto insert, db_->Prepare("INSERT INTO files(dataset_id, path, day, time_from, time_to, "
+                                "rows, bytes, sha256, version, "
+                                "created_at, source, metadata, columns) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
   // A content-addressed name can come back (a day rewritten to earlier content): a file that
   // is live again must not stay pending deletion.
   DLAKE_ASSIGN_OR_RETURN(auto revive, db_->Prepare("DELETE FROM pending_deletes WHERE path = ?1"));
@@ -245,8 +258,10 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
     DLAKE_RETURN_IF_ERROR(insert.Run().WithContext("recording '" + f.path + "'"));
     DLAKE_RETURN_IF_ERROR(insert.Reset());
   }
-  DLAKE_ASSIGN_OR_RETURN(auto pending, db_->Prepare(
-      "INSERT OR REPLACE INTO pending_deletes(path, dataset_id, since) VALUES (?1, ?2, ?3)"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto pending,
+      db_->Prepare(
+          "INSERT OR REPLACE INTO pending_deletes(path, dataset_id, since) VALUES (?1, ?2, ?3)"));
   const int64_t now = NowMs();
   for (const auto& path : obsolete_paths) {
     pending.Bind(1, path).Bind(2, dataset_id).Bind(3, now);
@@ -259,10 +274,13 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
 Result<std::vector<std::string>> Manifest::PendingDeletes(const DatasetFilter& filter) {
   std::lock_guard lock(mu_);
   FilterSql where = BuildFilter(filter);
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT p.path FROM pending_deletes p JOIN datasets d ON d.id = p.dataset_id WHERE 1=1" +
-      where.where + " ORDER BY p.path"));
-  for (size_t i = 0; i < where.values.size(); ++i) stmt.Bind(static_cast<int>(i + 1), where.values[i]);
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "SELECT p.path FROM pending_deletes p JOIN datasets d ON d.id = p.dataset_id WHERE 1=1" +
+          where.where + " ORDER BY p.path"));
+  for (size_t i = 0; i < where.values.size(); ++i)
+    stmt.Bind(static_cast<int>(i + 1), where.values[i]);
   std::vector<std::string> out;
   while (true) {
     DLAKE_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -286,16 +304,18 @@ Status Manifest::ClearPendingDeletes(const std::vector<std::string>& paths) {
 }
 
 Status Manifest::ReplaceSymbols(const std::string& exchange, const std::string& market,
-                               const std::vector<SymbolInfo>& symbols) {
+                                const std::vector<SymbolInfo>& symbols) {
   std::lock_guard lock(mu_);
   DLAKE_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
   DLAKE_ASSIGN_OR_RETURN(auto clear,
                          db_->Prepare("DELETE FROM symbols WHERE exchange = ?1 AND market = ?2"));
   clear.Bind(1, exchange).Bind(2, market);
   DLAKE_RETURN_IF_ERROR(clear.Run());
-  DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
-      "INSERT OR REPLACE INTO symbols(exchange, market, symbol, base, quote, status, "
-      "contract_type, listing_time, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto insert,
+      db_->Prepare(
+          "INSERT OR REPLACE INTO symbols(exchange, market, symbol, base, quote, status, "
+          "contract_type, listing_time, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   const int64_t now = NowMs();
   for (const auto& s : symbols) {
     insert.Bind(1, exchange).Bind(2, market).Bind(3, s.symbol).Bind(4, s.base).Bind(5, s.quote);
@@ -309,9 +329,11 @@ Status Manifest::ReplaceSymbols(const std::string& exchange, const std::string& 
 Result<std::vector<SymbolInfo>> Manifest::Symbols(const std::string& exchange,
                                                   const std::string& market) {
   std::lock_guard lock(mu_);
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT exchange, market, symbol, base, quote, status, contract_type, listing_time "
-      "FROM symbols WHERE exchange = ?1 AND (?2 = '' OR market = ?2) ORDER BY market, symbol"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "SELECT exchange, market, symbol, base, quote, status, contract_type, listing_time "
+          "FROM symbols WHERE exchange = ?1 AND (?2 = '' OR market = ?2) ORDER BY market, symbol"));
   stmt.Bind(1, exchange).Bind(2, market);
   std::vector<SymbolInfo> out;
   while (true) {
@@ -331,9 +353,10 @@ Status Manifest::AddKnownGap(const KnownGap& gap) {
   std::lock_guard lock(mu_);
   DLAKE_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
   DLAKE_ASSIGN_OR_RETURN(int64_t dataset_id, DatasetRowId(gap.dataset, /*create=*/true));
-  DLAKE_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
-      "INSERT INTO known_gaps(dataset_id, time_from, time_to, source, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto insert,
+      db_->Prepare("INSERT INTO known_gaps(dataset_id, time_from, time_to, source, created_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)"));
   insert.Bind(1, dataset_id).Bind(2, gap.time_from).Bind(3, gap.time_to).Bind(4, gap.source);
   insert.Bind(5, NowMs());
   DLAKE_RETURN_IF_ERROR(insert.Run());
@@ -342,10 +365,12 @@ Status Manifest::AddKnownGap(const KnownGap& gap) {
 
 Result<std::vector<KnownGap>> Manifest::KnownGaps(const DatasetId& dataset) {
   std::lock_guard lock(mu_);
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT g.time_from, g.time_to, g.source FROM known_gaps g JOIN datasets d "
-      "ON d.id = g.dataset_id WHERE d.exchange=?1 AND d.market=?2 AND d.symbol=?3 AND d.type=?4 "
-      "AND d.period=?5 ORDER BY g.time_from"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare("SELECT g.time_from, g.time_to, g.source FROM known_gaps g JOIN datasets d "
+                   "ON d.id = g.dataset_id WHERE d.exchange=?1 AND d.market=?2 AND d.symbol=?3 AND "
+                   "d.type=?4 "
+                   "AND d.period=?5 ORDER BY g.time_from"));
   stmt.Bind(1, dataset.exchange).Bind(2, dataset.market).Bind(3, dataset.symbol);
   stmt.Bind(4, dataset.type).Bind(5, dataset.period);
   std::vector<KnownGap> out;

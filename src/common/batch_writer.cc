@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <iomanip>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "dlake/common/time.h"
 
@@ -55,10 +54,18 @@ class JsonWriter : public BatchWriter {
           continue;
         }
         switch (col.type) {
-          case ColumnType::kInt64: row[col.name] = col.ints[r]; break;
-          case ColumnType::kDouble: row[col.name] = col.doubles[r]; break;
-          case ColumnType::kBool: row[col.name] = col.bools[r] != 0; break;
-          case ColumnType::kString: row[col.name] = col.strings[r]; break;
+          case ColumnType::kInt64:
+            row[col.name] = col.ints[r];
+            break;
+          case ColumnType::kDouble:
+            row[col.name] = col.doubles[r];
+            break;
+          case ColumnType::kBool:
+            row[col.name] = col.bools[r] != 0;
+            break;
+          case ColumnType::kString:
+            row[col.name] = col.strings[r];
+            break;
         }
       }
       out_ << (first_ ? "\n  " : ",\n  ") << row.dump();

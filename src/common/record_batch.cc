@@ -6,10 +6,14 @@ namespace dlake {
 
 const char* ColumnTypeName(ColumnType type) {
   switch (type) {
-    case ColumnType::kInt64: return "int64";
-    case ColumnType::kDouble: return "double";
-    case ColumnType::kBool: return "bool";
-    case ColumnType::kString: return "string";
+    case ColumnType::kInt64:
+      return "int64";
+    case ColumnType::kDouble:
+      return "double";
+    case ColumnType::kBool:
+      return "bool";
+    case ColumnType::kString:
+      return "string";
   }
   return "?";
 }
@@ -17,14 +21,17 @@ const char* ColumnTypeName(ColumnType type) {
 std::string Column::ToString(size_t row) const {
   if (IsNull(row)) return "";
   switch (type) {
-    case ColumnType::kInt64: return std::to_string(ints[row]);
+    case ColumnType::kInt64:
+      return std::to_string(ints[row]);
     case ColumnType::kDouble: {
       char buf[32];
       auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), doubles[row]);
       return std::string(buf, end);
     }
-    case ColumnType::kBool: return bools[row] ? "true" : "false";
-    case ColumnType::kString: return strings[row];
+    case ColumnType::kBool:
+      return bools[row] ? "true" : "false";
+    case ColumnType::kString:
+      return strings[row];
   }
   return "";
 }

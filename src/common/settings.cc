@@ -1,5 +1,7 @@
 #include "dlake/common/settings.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -8,13 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-#include <toml++/toml.h>
-
-#include "dlake/common/strings.h"
 #include "dlake/common/dataset.h"
+#include "dlake/common/strings.h"
 
 namespace dlake {
 namespace {
@@ -74,14 +74,22 @@ bool IsSettingGroup(std::string_view group) {
 
 const char* Expectation(SettingKind kind) {
   switch (kind) {
-    case SettingKind::kByteSize: return "a size such as 256MB or 2GB";
-    case SettingKind::kCount: return "a whole number >= 0";
-    case SettingKind::kPositive: return "a whole number >= 1";
-    case SettingKind::kFraction: return "a number from 0 to below 1";
-    case SettingKind::kText: return "a string";
-    case SettingKind::kPath: return "a path";
-    case SettingKind::kUrl: return "an http:// or https:// URL";
-    case SettingKind::kPeriods: return "a list of periods such as [\"15m\", \"1h\"]";
+    case SettingKind::kByteSize:
+      return "a size such as 256MB or 2GB";
+    case SettingKind::kCount:
+      return "a whole number >= 0";
+    case SettingKind::kPositive:
+      return "a whole number >= 1";
+    case SettingKind::kFraction:
+      return "a number from 0 to below 1";
+    case SettingKind::kText:
+      return "a string";
+    case SettingKind::kPath:
+      return "a path";
+    case SettingKind::kUrl:
+      return "an http:// or https:// URL";
+    case SettingKind::kPeriods:
+      return "a list of periods such as [\"15m\", \"1h\"]";
   }
   return "a value";
 }
@@ -105,8 +113,8 @@ Result<double> ParseNumber(std::string_view text) {
 // The canonical text of `text` for `spec`, or the reason it is not acceptable.
 Result<std::string> Canonical(const SettingSpec& spec, std::string_view text) {
   auto bad = [&](std::string_view why = {}) {
-    return InvalidArgument("expected ", Expectation(spec.kind), why.empty() ? "" : " (",
-                           why, why.empty() ? "" : ")");
+    return InvalidArgument("expected ", Expectation(spec.kind), why.empty() ? "" : " (", why,
+                           why.empty() ? "" : ")");
   };
   switch (spec.kind) {
     case SettingKind::kByteSize:
@@ -161,16 +169,26 @@ std::string Origin(const toml::source_region& where, const std::string& file) {
 
 const char* TomlTypeName(toml::node_type type) {
   switch (type) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "nothing";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "nothing";
   }
 }
 
@@ -240,8 +258,8 @@ class FileReader {
     try {
       root = toml::parse(text.str(), path_);
     } catch (const toml::parse_error& e) {
-      return InvalidArgument(path_, ":", e.source().begin.line, ":", e.source().begin.column,
-                             ": ", e.description());
+      return InvalidArgument(path_, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
+                             e.description());
     }
     for (auto&& [key, node] : root) {
       DLAKE_RETURN_IF_ERROR(TopLevel(std::string(key.str()), node));
@@ -340,10 +358,14 @@ std::string SettingFlag(std::string_view name) {
 
 const char* SettingSourceName(SettingSource source) {
   switch (source) {
-    case SettingSource::kDefault: return "default";
-    case SettingSource::kFile: return "file";
-    case SettingSource::kEnvironment: return "environment";
-    case SettingSource::kFlag: return "flag";
+    case SettingSource::kDefault:
+      return "default";
+    case SettingSource::kFile:
+      return "file";
+    case SettingSource::kEnvironment:
+      return "environment";
+    case SettingSource::kFlag:
+      return "flag";
   }
   return "default";
 }
@@ -398,9 +420,7 @@ const ResolvedSetting& Settings::Find(std::string_view name) const {
   std::abort();
 }
 
-const std::string& Settings::Text(std::string_view name) const {
-  return Find(name).value;
-}
+const std::string& Settings::Text(std::string_view name) const { return Find(name).value; }
 
 int64_t Settings::Integer(std::string_view name) const {
   const ResolvedSetting& resolved = Find(name);
@@ -445,8 +465,8 @@ Result<int64_t> ParseByteSize(std::string_view text) {
   };
   text = TrimWhitespace(text);
   size_t digits = 0;
-  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
-                                  text[digits] == '.')) {
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
     ++digits;
   }
   if (digits == 0) return bad();
@@ -457,8 +477,8 @@ Result<int64_t> ParseByteSize(std::string_view text) {
     if (c != ' ') unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   static const std::pair<const char*, int> kUnits[] = {
-      {"", 0},    {"B", 0},  {"K", 1},  {"KB", 1},  {"KIB", 1}, {"M", 2},  {"MB", 2},
-      {"MIB", 2}, {"G", 3},  {"GB", 3}, {"GIB", 3}, {"T", 4},   {"TB", 4}, {"TIB", 4}};
+      {"", 0},    {"B", 0}, {"K", 1},  {"KB", 1},  {"KIB", 1}, {"M", 2},  {"MB", 2},
+      {"MIB", 2}, {"G", 3}, {"GB", 3}, {"GIB", 3}, {"T", 4},   {"TB", 4}, {"TIB", 4}};
   for (const auto& [name, power] : kUnits) {
     if (unit != name) continue;
     double bytes = *number * std::pow(1024.0, power);

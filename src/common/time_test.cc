@@ -57,11 +57,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"1704067200000", 1704067200000, false}));
 
 TEST(TimeTest, RejectsBadTimesWithTheText) {
-  EXPECT_THAT(ParseTimePoint("2024-02-30"), StatusIs(StatusCode::kInvalidArgument,
-                                                     HasSubstr("'2024-02-30'")));
-  EXPECT_THAT(ParseTimePoint("2024-01-01T25:00"), StatusIs(StatusCode::kInvalidArgument,
-                                                           HasSubstr("out of range")));
-  EXPECT_THAT(ParseTimePoint("yesterday"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("yesterday")));
+  EXPECT_THAT(ParseTimePoint("2024-02-30"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'2024-02-30'")));
+  EXPECT_THAT(ParseTimePoint("2024-01-01T25:00"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("out of range")));
+  EXPECT_THAT(ParseTimePoint("yesterday"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("yesterday")));
   EXPECT_THAT(ParseTimePoint(""), StatusIs(StatusCode::kInvalidArgument, HasSubstr("empty")));
 }
 

@@ -194,8 +194,24 @@ int HexValue(char c) {
 bool KeepInPath(unsigned char c) {
   if (std::isalnum(c)) return true;
   switch (c) {
-    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
-    case '/': case ':': case '@': case '&': case '=': case '+': case '$': case ',': case ';':
+    case '-':
+    case '_':
+    case '.':
+    case '!':
+    case '~':
+    case '*':
+    case '\'':
+    case '(':
+    case ')':
+    case '/':
+    case ':':
+    case '@':
+    case '&':
+    case '=':
+    case '+':
+    case '$':
+    case ',':
+    case ';':
       return true;
     default:
       return false;
@@ -281,8 +297,8 @@ json ActionToJson(const Action& action) {
           return json{{"protocol", body}};
         } else if constexpr (std::is_same_v<T, Metadata>) {
           json body{{"id", a.id},
-                    {"format", {{"provider", a.format_provider},
-                                {"options", MapToJson(a.format_options)}}},
+                    {"format",
+                     {{"provider", a.format_provider}, {"options", MapToJson(a.format_options)}}},
                     {"schemaString", a.schema_string},
                     {"partitionColumns", a.partition_columns},
                     {"configuration", MapToJson(a.configuration)}};

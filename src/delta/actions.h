@@ -5,13 +5,12 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "delta/deletion_vector.h"
 #include "dlake/common/status.h"
@@ -89,7 +88,8 @@ using Action = std::variant<Protocol, Metadata, AddFile, RemoveFile, Txn, Commit
 RemoveFile RemoveFor(const AddFile& file, int64_t now_ms, bool data_change);
 
 // The key of a file action for reconciliation: path + deletion vector id.
-std::string FileActionKey(const std::string& path, const std::optional<DeletionVectorDescriptor>& dv);
+std::string FileActionKey(const std::string& path,
+                          const std::optional<DeletionVectorDescriptor>& dv);
 
 // Parses one action object ({"add":{…}}). Unknown action kinds give nullopt. `where` names the
 // source ("_delta_log/00000000000000000003.json:4") in errors.

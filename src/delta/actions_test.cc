@@ -1,12 +1,13 @@
 // Actions, schema and log-folder basics: what every other Delta test builds on.
 
+#include "delta/actions.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "delta/actions.h"
 #include "delta/log_files.h"
 #include "delta/schema.h"
 #include "testing/test_util.h"
@@ -38,10 +39,11 @@ TEST(DeltaActions, AddRoundTripsThroughJsonWithEncodedPath) {
 }
 
 TEST(DeltaActions, UnknownActionsAndFieldsAreIgnored) {
-  auto parsed = ParseCommit(
-      R"({"futureAction":{"a":1}})" "\n"
-      R"({"txn":{"appId":"app","version":3,"newField":true}})" "\n\n",
-      "test");
+  auto parsed = ParseCommit(R"({"futureAction":{"a":1}})"
+                            "\n"
+                            R"({"txn":{"appId":"app","version":3,"newField":true}})"
+                            "\n\n",
+                            "test");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ASSERT_EQ(parsed->size(), 1u);
   EXPECT_EQ(std::get<Txn>((*parsed)[0]).version, 3);
@@ -133,10 +135,10 @@ TEST(DeltaLog, ListingIgnoresTmpCrcAndStrayFiles) {
   testing::TempDir dir;
   std::string log = dir.Join("_delta_log");
   std::filesystem::create_directories(log + "/.tmp");
-  for (const char* name : {"00000000000000000000.json", "00000000000000000001.json",
-                           ".00000000000000000001.json.crc", "00000000000000000001.crc",
-                           ".tmp/00000000000000000002.json", "notes.txt",
-                           "00000000000000000001.checkpoint.0000000001.0000000002.parquet"}) {
+  for (const char* name :
+       {"00000000000000000000.json", "00000000000000000001.json", ".00000000000000000001.json.crc",
+        "00000000000000000001.crc", ".tmp/00000000000000000002.json", "notes.txt",
+        "00000000000000000001.checkpoint.0000000001.0000000002.parquet"}) {
     testing::WriteFile(log + "/" + name, "{}");
   }
   auto listing = ListLog(dir.path());

@@ -22,7 +22,7 @@ Result<std::vector<Action>> ReadCheckpoint(duck::Connection& conn, const Checkpo
 
 struct CheckpointWriteResult {
   std::string path;
-  int64_t actions = 0;     // rows written (_last_checkpoint.size)
+  int64_t actions = 0;  // rows written (_last_checkpoint.size)
   int64_t add_files = 0;
   int64_t size_in_bytes = 0;
 };

@@ -43,9 +43,9 @@ std::string OrderBy(const DataWriteSpec& spec, const std::string& fallback) {
 }
 
 struct PartitionGroup {
-  PartitionValues values;               // stored text per partition column
-  std::string condition;                // SQL selecting the group's rows
-  std::string folder;                   // Hive-style relative folder ("" unpartitioned)
+  PartitionValues values;  // stored text per partition column
+  std::string condition;   // SQL selecting the group's rows
+  std::string folder;      // Hive-style relative folder ("" unpartitioned)
   int64_t rows = 0;
 };
 
@@ -64,10 +64,10 @@ Result<std::vector<PartitionGroup>> Groups(duck::Connection& conn, const std::st
   for (const auto& column : spec.partition_columns) {
     keys += (keys.empty() ? "" : ", ") + ("CAST(" + QuoteIdentifier(column) + " AS VARCHAR)");
   }
-  DLAKE_ASSIGN_OR_RETURN(auto result,
-                         conn.Query("SELECT " + keys + ", count(*) FROM " + stage + " GROUP BY ALL"
-                                    " ORDER BY ALL",
-                                    "finding partitions"));
+  DLAKE_ASSIGN_OR_RETURN(auto result, conn.Query("SELECT " + keys + ", count(*) FROM " + stage +
+                                                     " GROUP BY ALL"
+                                                     " ORDER BY ALL",
+                                                 "finding partitions"));
   std::vector<PartitionGroup> groups;
   for (size_t r = 0; r < result.RowCount(); ++r) {
     PartitionGroup group;
@@ -130,8 +130,9 @@ Status WriteGroups(TableContext& ctx, const std::string& relation, const DataWri
                      ") AS " + QuoteIdentifier(field.name));
   }
   if (data_columns.empty()) {
-    return InvalidArgument("every column is a partition column; a Delta table needs at least one "
-                           "data column");
+    return InvalidArgument(
+        "every column is a partition column; a Delta table needs at least one "
+        "data column");
   }
   int part = 0;
   const int64_t per_file = std::max<int64_t>(1, spec.target_file_rows);
@@ -163,9 +164,9 @@ Status WriteGroups(TableContext& ctx, const std::string& relation, const DataWri
       } else {
         rows += " WHERE " + condition + OrderBy(spec, "");
       }
-      DLAKE_RETURN_IF_ERROR(conn.Execute("COPY (" + rows + ") TO " + QuoteLiteral(path) +
-                                             " (FORMAT parquet, COMPRESSION snappy)",
-                                         "writing data file '" + path + "'"));
+      DLAKE_RETURN_IF_ERROR(conn.Execute(
+          "COPY (" + rows + ") TO " + QuoteLiteral(path) + " (FORMAT parquet, COMPRESSION snappy)",
+          "writing data file '" + path + "'"));
       DLAKE_RETURN_IF_ERROR(ctx.env->SyncFile(path));
       AddFile add;
       add.path = relative;

@@ -15,11 +15,11 @@
 namespace dlake::delta {
 
 struct DataWriteSpec {
-  Schema schema;                               // the table schema the files follow
+  Schema schema;  // the table schema the files follow
   std::vector<std::string> partition_columns;
-  std::vector<std::string> sort_by;            // empty = the rows' order in the relation
+  std::vector<std::string> sort_by;  // empty = the rows' order in the relation
   int64_t target_file_rows = 4'000'000;
-  int num_indexed_cols = 32;                   // delta.dataSkippingNumIndexedCols
+  int num_indexed_cols = 32;  // delta.dataSkippingNumIndexedCols
   bool data_change = true;
 };
 

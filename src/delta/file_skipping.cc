@@ -143,11 +143,13 @@ std::optional<Scalar> ParseNumber(std::string_view text) {
 // Bounds for the float DuckDB makes of a number read as the double `d`: the float nearest to d
 // and its neighbours, which covers a rounding that went through another path.
 double FloatBelow(double d) {
-  if (!(std::fabs(d) <= std::numeric_limits<float>::max())) return d > 0 ? static_cast<double>(FLT_MAX) : -std::numeric_limits<double>::infinity();
+  if (!(std::fabs(d) <= std::numeric_limits<float>::max()))
+    return d > 0 ? static_cast<double>(FLT_MAX) : -std::numeric_limits<double>::infinity();
   return std::min(d, static_cast<double>(std::nextafter(static_cast<float>(d), -INFINITY)));
 }
 double FloatAbove(double d) {
-  if (!(std::fabs(d) <= std::numeric_limits<float>::max())) return d < 0 ? -static_cast<double>(FLT_MAX) : std::numeric_limits<double>::infinity();
+  if (!(std::fabs(d) <= std::numeric_limits<float>::max()))
+    return d < 0 ? -static_cast<double>(FLT_MAX) : std::numeric_limits<double>::infinity();
   return std::max(d, static_cast<double>(std::nextafter(static_cast<float>(d), INFINITY)));
 }
 

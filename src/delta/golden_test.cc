@@ -74,9 +74,9 @@ TEST_P(GoldenConformanceTest, EveryReadableVersionMatchesTheExpectedRows) {
   }
   int compared = 0;
   for (int64_t version : manifest->readable_versions()) {
-    auto expected = ::dlake::testing::LoadExpectedRows(
-        name, version == manifest->latest_version() ? std::nullopt
-                                                    : std::optional<int64_t>(version));
+    auto expected = ::dlake::testing::LoadExpectedRows(name, version == manifest->latest_version()
+                                                                 ? std::nullopt
+                                                                 : std::optional<int64_t>(version));
     auto actual = ReadAll(**table, version);
     if (!expected.ok()) {
       // A log-only table: no rows to compare, but the snapshot must still load.
@@ -183,8 +183,8 @@ TEST(GoldenDelta, UncommittedTmpFilesAndOrphansAreIgnored) {
 }
 
 TEST(GoldenDelta, StatsSkipFilesForSimplePredicates) {
-  auto table = Table::Open(::dlake::testing::GoldenTablePath(
-      "delta-basic-with-inserts-deletes-checkpoint"));
+  auto table =
+      Table::Open(::dlake::testing::GoldenTablePath("delta-basic-with-inserts-deletes-checkpoint"));
   ASSERT_TRUE(table.ok());
   ScanOptions all;
   auto every = (*table)->Read(all);

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "dlake/common/strings.h"
 #include "delta/checkpoint.h"
 #include "delta/log_files.h"
 #include "delta/maintenance.h"
 #include "delta/maintenance_internal.h"
 #include "delta/snapshot.h"
+#include "dlake/common/strings.h"
 
 namespace dlake::delta {
 namespace {

@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "dlake/common/env.h"
 #include "dlake/common/status.h"
@@ -18,7 +17,7 @@
 namespace dlake::delta {
 
 std::string LogDir(const std::string& table_root);
-std::string CommitFileName(int64_t version);                  // 00000000000000000007.json
+std::string CommitFileName(int64_t version);  // 00000000000000000007.json
 std::string CommitPath(const std::string& table_root, int64_t version);
 std::string ClassicCheckpointPath(const std::string& table_root, int64_t version);
 
@@ -30,7 +29,7 @@ struct CheckpointFiles {
 };
 
 struct LogListing {
-  std::map<int64_t, std::string> commits;   // version → absolute path of its JSON
+  std::map<int64_t, std::string> commits;  // version → absolute path of its JSON
   // Complete checkpoints by version (a multi-part one only with all its parts). With several
   // at one version, the classic single file is preferred.
   std::map<int64_t, CheckpointFiles> checkpoints;

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "dlake/common/strings.h"
 #include "delta/data_writer.h"
 #include "delta/maintenance.h"
 #include "delta/maintenance_internal.h"
@@ -19,6 +18,7 @@
 #include "delta/snapshot.h"
 #include "delta/stats.h"
 #include "delta/transaction.h"
+#include "dlake/common/strings.h"
 
 namespace dlake::delta {
 namespace {

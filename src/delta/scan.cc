@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <set>
 
-#include "dlake/common/strings.h"
 #include "delta/partition_values.h"
 #include "delta/stats.h"
+#include "dlake/common/strings.h"
 
 namespace dlake::delta {
 namespace {
@@ -76,7 +76,8 @@ Result<std::string> ScanFilesSql(duck::Connection& conn, const Snapshot& snapsho
     if (!std::filesystem::exists(snapshot.FilePath(file->path), ec)) {
       return FailedPrecondition(
           "data file '", snapshot.FilePath(file->path), "' of version ", snapshot.version, " of '",
-          snapshot.root, "' no longer exists (VACUUM deletes the files of versions older than "
+          snapshot.root,
+          "' no longer exists (VACUUM deletes the files of versions older than "
           "its retention; or it was removed by hand)");
     }
   }
@@ -123,14 +124,16 @@ Result<std::string> ScanFilesSql(duck::Connection& conn, const Snapshot& snapsho
       names += ", " + QuoteIdentifier(column);
     }
     for (const AddFile* file : files) {
-      std::string row = "(" + QuoteLiteral(snapshot.FilePath(file->path)) + ", " +
-                        QuoteLiteral(file->path);
+      std::string row =
+          "(" + QuoteLiteral(snapshot.FilePath(file->path)) + ", " + QuoteLiteral(file->path);
       for (const auto& column : snapshot.metadata.partition_columns) {
         const StructField* field = snapshot.schema.Find(column);
         auto it = file->partition_values.find(column);
         std::optional<std::string> value;
-        if (it != file->partition_values.end()) value = it->second;
-        else if (field == nullptr) return Corruption("partition column '", column, "' unknown");
+        if (it != file->partition_values.end())
+          value = it->second;
+        else if (field == nullptr)
+          return Corruption("partition column '", column, "' unknown");
         DLAKE_ASSIGN_OR_RETURN(auto literal, PartitionValueSql(value, *field->type, column));
         row += ", " + literal;
       }
@@ -173,8 +176,7 @@ Result<ScanPlan> PlanScan(duck::Connection& conn, const Snapshot& snapshot,
   ScanPlan plan;
   auto predicates = ParseSkippingPredicates(options.where);
   for (const auto& file : snapshot.files) {
-    if (MayContainMatches(file, snapshot.schema, snapshot.metadata.partition_columns,
-                          predicates)) {
+    if (MayContainMatches(file, snapshot.schema, snapshot.metadata.partition_columns, predicates)) {
       plan.files.push_back(&file);
     } else {
       ++plan.files_skipped;

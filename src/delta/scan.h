@@ -15,7 +15,7 @@
 namespace dlake::delta {
 
 struct ScanPlan {
-  std::string sql;                   // a SELECT; runnable on the connection it was planned with
+  std::string sql;                    // a SELECT; runnable on the connection it was planned with
   std::vector<const AddFile*> files;  // the files read, in snapshot order
   size_t files_skipped = 0;           // by partition values and stats
 };

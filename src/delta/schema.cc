@@ -10,8 +10,8 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string, std::less<>> kPrimitives = {
-    "string", "long",   "integer", "short", "byte",      "float",        "double",
-    "boolean", "binary", "date",   "timestamp", "timestamp_ntz", "void"};
+    "string",  "long",   "integer", "short",     "byte",          "float", "double",
+    "boolean", "binary", "date",    "timestamp", "timestamp_ntz", "void"};
 
 Result<DataTypePtr> ParseType(const json& node, const std::string& where);
 
@@ -110,10 +110,10 @@ json FieldToJson(const StructField& field) {
 
 std::string DuckPrimitive(const std::string& name) {
   static const std::map<std::string, std::string, std::less<>> kMap = {
-      {"string", "VARCHAR"},  {"long", "BIGINT"},   {"integer", "INTEGER"},
-      {"short", "SMALLINT"},  {"byte", "TINYINT"},  {"float", "FLOAT"},
-      {"double", "DOUBLE"},   {"boolean", "BOOLEAN"}, {"binary", "BLOB"},
-      {"date", "DATE"},       {"timestamp", "TIMESTAMPTZ"}, {"timestamp_ntz", "TIMESTAMP"},
+      {"string", "VARCHAR"}, {"long", "BIGINT"},           {"integer", "INTEGER"},
+      {"short", "SMALLINT"}, {"byte", "TINYINT"},          {"float", "FLOAT"},
+      {"double", "DOUBLE"},  {"boolean", "BOOLEAN"},       {"binary", "BLOB"},
+      {"date", "DATE"},      {"timestamp", "TIMESTAMPTZ"}, {"timestamp_ntz", "TIMESTAMP"},
       {"void", "INTEGER"}};
   return kMap.at(name);
 }
@@ -241,18 +241,28 @@ Result<DataTypePtr> FromDuckType(std::string_view duck_type, std::string_view co
   if (upper.size() > 2 && upper.substr(upper.size() - 2) == "[]") {
     auto type = std::make_shared<DataType>();
     type->kind = DataType::Kind::kArray;
-    DLAKE_ASSIGN_OR_RETURN(type->element,
-                           FromDuckType(text.substr(0, text.size() - 2), column));
+    DLAKE_ASSIGN_OR_RETURN(type->element, FromDuckType(text.substr(0, text.size() - 2), column));
     return DataTypePtr(type);
   }
   static const std::map<std::string, std::string, std::less<>> kPrim = {
-      {"VARCHAR", "string"},   {"BIGINT", "long"},       {"INTEGER", "integer"},
-      {"SMALLINT", "short"},   {"TINYINT", "byte"},      {"FLOAT", "float"},
-      {"DOUBLE", "double"},    {"BOOLEAN", "boolean"},   {"BLOB", "binary"},
-      {"DATE", "date"},        {"TIMESTAMP WITH TIME ZONE", "timestamp"},
-      {"TIMESTAMPTZ", "timestamp"}, {"TIMESTAMP", "timestamp_ntz"},
-      {"TIMESTAMP_MS", "timestamp_ntz"}, {"TIMESTAMP_NS", "timestamp_ntz"},
-      {"TIMESTAMP_S", "timestamp_ntz"}, {"UUID", "string"}, {"JSON", "string"}};
+      {"VARCHAR", "string"},
+      {"BIGINT", "long"},
+      {"INTEGER", "integer"},
+      {"SMALLINT", "short"},
+      {"TINYINT", "byte"},
+      {"FLOAT", "float"},
+      {"DOUBLE", "double"},
+      {"BOOLEAN", "boolean"},
+      {"BLOB", "binary"},
+      {"DATE", "date"},
+      {"TIMESTAMP WITH TIME ZONE", "timestamp"},
+      {"TIMESTAMPTZ", "timestamp"},
+      {"TIMESTAMP", "timestamp_ntz"},
+      {"TIMESTAMP_MS", "timestamp_ntz"},
+      {"TIMESTAMP_NS", "timestamp_ntz"},
+      {"TIMESTAMP_S", "timestamp_ntz"},
+      {"UUID", "string"},
+      {"JSON", "string"}};
   if (auto it = kPrim.find(upper); it != kPrim.end()) return DataType::Primitive(it->second);
   if (upper.rfind("DECIMAL(", 0) == 0) {
     auto type = std::make_shared<DataType>();
@@ -307,9 +317,7 @@ Result<DataTypePtr> FromDuckType(std::string_view duck_type, std::string_view co
 
 namespace {
 
-bool SameType(const DataType& a, const DataType& b) {
-  return TypeToJson(a) == TypeToJson(b);
-}
+bool SameType(const DataType& a, const DataType& b) { return TypeToJson(a) == TypeToJson(b); }
 
 Result<StructField> MergeField(const StructField& current, const StructField& incoming,
                                const std::string& where) {

@@ -3,11 +3,10 @@
 // mapping to DuckDB types. Every data file is read and written through these DuckDB types.
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "dlake/common/status.h"
 
@@ -28,14 +27,14 @@ struct StructField {
 struct DataType {
   enum class Kind { kPrimitive, kDecimal, kStruct, kArray, kMap };
   Kind kind = Kind::kPrimitive;
-  std::string primitive;                   // kPrimitive: string long integer short byte float
-                                           // double boolean binary date timestamp timestamp_ntz
-  int precision = 0, scale = 0;            // kDecimal
-  std::vector<StructField> fields;         // kStruct
-  DataTypePtr element;                     // kArray
-  bool contains_null = true;               // kArray
-  DataTypePtr key, value;                  // kMap
-  bool value_contains_null = true;         // kMap
+  std::string primitive;            // kPrimitive: string long integer short byte float
+                                    // double boolean binary date timestamp timestamp_ntz
+  int precision = 0, scale = 0;     // kDecimal
+  std::vector<StructField> fields;  // kStruct
+  DataTypePtr element;              // kArray
+  bool contains_null = true;        // kArray
+  DataTypePtr key, value;           // kMap
+  bool value_contains_null = true;  // kMap
 
   static DataTypePtr Primitive(std::string name);
   bool IsPrimitive(std::string_view name) const {

@@ -6,8 +6,8 @@
 #include <unordered_map>
 
 #include "common/file_util.h"
-#include "dlake/common/time.h"
 #include "delta/checkpoint.h"
+#include "dlake/common/time.h"
 
 namespace dlake::delta {
 namespace {
@@ -103,10 +103,9 @@ Result<int64_t> VersionAt(const std::string& root, const LogListing& listing, in
     if (time <= ts) found = version;
   }
   if (!found) {
-    return FailedPrecondition("timestamp ", FormatTimestamp(ts),
-                              " is before the earliest available commit (version ",
-                              times.begin()->first, " at ", FormatTimestamp(times.begin()->second),
-                              ") of '", root, "'");
+    return FailedPrecondition(
+        "timestamp ", FormatTimestamp(ts), " is before the earliest available commit (version ",
+        times.begin()->first, " at ", FormatTimestamp(times.begin()->second), ") of '", root, "'");
   }
   return *found;
 }
@@ -173,7 +172,7 @@ Result<int64_t> LatestVersion(const LogListing& listing) {
 }
 
 Result<std::map<int64_t, int64_t>> CommitTimestamps(const std::string& root,
-                                                   const LogListing& listing) {
+                                                    const LogListing& listing) {
   std::map<int64_t, int64_t> times;
   for (const auto& [version, path] : listing.commits) {
     DLAKE_ASSIGN_OR_RETURN(times[version], CommitTime(path));
@@ -218,10 +217,16 @@ Status CheckWriteSupported(const Protocol& protocol, const Metadata& metadata) {
   int writer = protocol.min_writer_version;
   if (writer <= 2) return Status::Ok();
   if (writer < 7) {
-    static const char* kWhat[] = {"", "", "", "CHECK constraints", "change data feed and "
-                                  "generated columns", "column mapping", "identity columns"};
-    return FailedPrecondition("the table needs Delta writer version ", writer, " (",
-                              kWhat[writer], "); dlake writes tables up to writer version 2");
+    static const char* kWhat[] = {"",
+                                  "",
+                                  "",
+                                  "CHECK constraints",
+                                  "change data feed and "
+                                  "generated columns",
+                                  "column mapping",
+                                  "identity columns"};
+    return FailedPrecondition("the table needs Delta writer version ", writer, " (", kWhat[writer],
+                              "); dlake writes tables up to writer version 2");
   }
   if (writer > 7) {
     return FailedPrecondition("the table needs Delta writer version ", writer,
@@ -286,8 +291,8 @@ Result<Snapshot> LoadSnapshot(duck::Connection& conn, const std::string& root,
     for (auto& action : actions) replay.Apply(std::move(action));
   }
   DLAKE_RETURN_IF_ERROR(replay.Finish(snapshot));
-  DLAKE_RETURN_IF_ERROR(CheckReadSupported(snapshot.protocol, snapshot.metadata)
-                            .WithContext("'" + root + "'"));
+  DLAKE_RETURN_IF_ERROR(
+      CheckReadSupported(snapshot.protocol, snapshot.metadata).WithContext("'" + root + "'"));
   auto schema = ParseSchema(snapshot.metadata.schema_string);
   if (!schema.ok()) return schema.status().WithContext("'" + root + "' metaData");
   snapshot.schema = std::move(schema).value();

@@ -25,9 +25,9 @@ struct Snapshot {
   Protocol protocol;
   Metadata metadata;
   Schema schema;
-  std::vector<AddFile> files;           // live files, in the order they were added
-  std::vector<RemoveFile> tombstones;   // removes still in the state (for VACUUM)
-  std::map<std::string, Txn> txns;      // by appId
+  std::vector<AddFile> files;          // live files, in the order they were added
+  std::vector<RemoveFile> tombstones;  // removes still in the state (for VACUUM)
+  std::map<std::string, Txn> txns;     // by appId
   std::optional<int64_t> checkpoint_version;
 
   // Absolute path of a data file (add.path is relative to the root unless it is a URI).
@@ -52,7 +52,7 @@ Result<int64_t> LatestVersion(const LogListing& listing);
 
 // The commit time of each version in [from, to] as time travel sees it.
 Result<std::map<int64_t, int64_t>> CommitTimestamps(const std::string& root,
-                                                   const LogListing& listing);
+                                                    const LogListing& listing);
 
 // The actions of one commit file.
 Result<std::vector<Action>> ReadCommit(const std::string& root, int64_t version);

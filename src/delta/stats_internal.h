@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dlake/common/strings.h"
 #include "delta/schema.h"
+#include "dlake/common/strings.h"
 
 namespace dlake::delta::stats_internal {
 

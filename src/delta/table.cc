@@ -3,8 +3,6 @@
 #include <filesystem>
 
 #include "common/file_util.h"
-#include "runtime/runtime_impl.h"
-
 #include "delta/checkpoint.h"
 #include "delta/log_files.h"
 #include "delta/maintenance.h"
@@ -15,6 +13,7 @@
 #include "delta/transaction.h"
 #include "delta/write_ops.h"
 #include "duck/batch_stream.h"
+#include "runtime/runtime_impl.h"
 
 namespace dlake::delta {
 namespace {
@@ -57,11 +56,11 @@ Result<RecordBatch> RunToBatch(duck::Connection& conn, const std::string& sql,
   DLAKE_ASSIGN_OR_RETURN(std::string wrapped, AsBatchColumns(conn, sql));
   DLAKE_ASSIGN_OR_RETURN(auto result, conn.Query(wrapped, purpose));
   RecordBatch all;
-  DLAKE_RETURN_IF_ERROR(duck::StreamBatches(result, /*materialized=*/true, SIZE_MAX,
-                                               [&](RecordBatch& batch) {
-                                                 all = std::move(batch);
-                                                 return Status::Ok();
-                                               }));
+  DLAKE_RETURN_IF_ERROR(
+      duck::StreamBatches(result, /*materialized=*/true, SIZE_MAX, [&](RecordBatch& batch) {
+        all = std::move(batch);
+        return Status::Ok();
+      }));
   if (all.columns.empty()) {
     // No rows: still report the columns.
     DLAKE_ASSIGN_OR_RETURN(auto empty, conn.Query(wrapped + " LIMIT 0", purpose));
@@ -69,10 +68,18 @@ Result<RecordBatch> RunToBatch(duck::Connection& conn, const std::string& sql,
       Column column;
       column.name = empty.ColumnName(c);
       switch (empty.ColumnType(c)) {
-        case duck::Type::kBigInt: column.type = ColumnType::kInt64; break;
-        case duck::Type::kDouble: column.type = ColumnType::kDouble; break;
-        case duck::Type::kBoolean: column.type = ColumnType::kBool; break;
-        default: column.type = ColumnType::kString; break;
+        case duck::Type::kBigInt:
+          column.type = ColumnType::kInt64;
+          break;
+        case duck::Type::kDouble:
+          column.type = ColumnType::kDouble;
+          break;
+        case duck::Type::kBoolean:
+          column.type = ColumnType::kBool;
+          break;
+        default:
+          column.type = ColumnType::kString;
+          break;
       }
       all.columns.push_back(std::move(column));
     }
@@ -139,8 +146,7 @@ Table::~Table() = default;
 
 const std::string& Table::path() const { return impl_->ctx->root; }
 
-Result<std::unique_ptr<Table>> Table::Open(const std::string& path,
-                                           const TableOptions& options) {
+Result<std::unique_ptr<Table>> Table::Open(const std::string& path, const TableOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto ctx, TableContext::Make(path, options));
   DLAKE_ASSIGN_OR_RETURN(auto listing, ListLog(ctx->root));
   auto latest = LatestVersion(listing);
@@ -209,7 +215,8 @@ Result<std::vector<HistoryEntry>> Table::History(size_t limit) {
     entry.timestamp_ms = times[it->first];
     DLAKE_ASSIGN_OR_RETURN(auto actions, ReadCommit(ctx.root, it->first));
     for (const auto& action : actions) {
-      if (const auto* info = std::get_if<CommitInfo>(&action)) entry.commit_info = info->value.dump();
+      if (const auto* info = std::get_if<CommitInfo>(&action))
+        entry.commit_info = info->value.dump();
     }
     if (entry.commit_info == "null") entry.commit_info = "{}";
     history.push_back(std::move(entry));
@@ -239,10 +246,10 @@ Result<int64_t> Table::Export(const ScanOptions& scan, OutputFormat format,
   const char* options = format == OutputFormat::kParquet ? "(FORMAT parquet)"
                         : format == OutputFormat::kJson  ? "(FORMAT json)"
                                                          : "(FORMAT csv, HEADER true)";
-  DLAKE_ASSIGN_OR_RETURN(auto result,
-                         impl_->ctx->conn->Query("COPY (" + sql + ") TO " + QuoteLiteral(path) +
-                                                     " " + options,
-                                                 "exporting to '" + path + "'"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto result,
+      impl_->ctx->conn->Query("COPY (" + sql + ") TO " + QuoteLiteral(path) + " " + options,
+                              "exporting to '" + path + "'"));
   return result.GetInt64(0, 0);
 }
 

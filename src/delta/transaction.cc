@@ -67,12 +67,11 @@ Status CheckConflicts(const Snapshot& read, const PendingCommit& pending,
         return Aborted(who, " removed '", remove->path, "', which this ", what, " read");
       }
     }
-    if (const auto* add = std::get_if<AddFile>(&action); add && pending.reads_data &&
-                                                        add->data_change) {
+    if (const auto* add = std::get_if<AddFile>(&action);
+        add && pending.reads_data && add->data_change) {
       if (MayContainMatches(*add, read.schema, read.metadata.partition_columns,
                             pending.read_predicates)) {
-        return Aborted(who, " added '", add->path, "' with rows this ", what,
-                       " should have read");
+        return Aborted(who, " added '", add->path, "' with rows this ", what, " should have read");
       }
     }
   }
@@ -128,8 +127,8 @@ Result<CommitOutcome> Commit(TableContext& ctx, const Snapshot& read, PendingCom
     actions.reserve(pending.actions.size() + 1);
     actions.emplace_back(CommitInfo{info});
     actions.insert(actions.end(), pending.actions.begin(), pending.actions.end());
-    Status put = PutCommitIfAbsent(*ctx.env, ctx.root, version, SerializeCommit(actions),
-                                   timestamp);
+    Status put =
+        PutCommitIfAbsent(*ctx.env, ctx.root, version, SerializeCommit(actions), timestamp);
     if (put.ok()) {
       outcome.version = version;
       break;
@@ -142,8 +141,8 @@ Result<CommitOutcome> Commit(TableContext& ctx, const Snapshot& read, PendingCom
     DLAKE_ASSIGN_OR_RETURN(int64_t latest, LatestVersion(listing));
     for (int64_t v = version; v <= latest; ++v) {
       DLAKE_ASSIGN_OR_RETURN(auto winner, ReadCommit(ctx.root, v));
-      DLAKE_RETURN_IF_ERROR(CheckConflicts(read, pending, winner, v)
-                                .WithContext("commit to '" + ctx.root + "'"));
+      DLAKE_RETURN_IF_ERROR(
+          CheckConflicts(read, pending, winner, v).WithContext("commit to '" + ctx.root + "'"));
     }
     version = latest + 1;
   }
@@ -198,11 +197,13 @@ std::optional<double> ParseIntervalHours(const std::string& text) {
     std::transform(unit.begin(), unit.end(), unit.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
-    static const std::map<std::string, double> kHours = {
-        {"week", 168.0},          {"day", 24.0},
-        {"hour", 1.0},            {"minute", 1.0 / 60},
-        {"second", 1.0 / 3600},   {"millisecond", 1.0 / 3600000},
-        {"microsecond", 1.0 / 3600000000.0}};
+    static const std::map<std::string, double> kHours = {{"week", 168.0},
+                                                         {"day", 24.0},
+                                                         {"hour", 1.0},
+                                                         {"minute", 1.0 / 60},
+                                                         {"second", 1.0 / 3600},
+                                                         {"millisecond", 1.0 / 3600000},
+                                                         {"microsecond", 1.0 / 3600000000.0}};
     auto it = kHours.find(unit);
     if (it == kHours.end()) return std::nullopt;
     hours += amount * it->second;

@@ -5,11 +5,10 @@
 // what this transaction read and removed; without a conflict it retries at the next version.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "delta/actions.h"
 #include "delta/snapshot.h"
@@ -21,10 +20,10 @@
 namespace dlake::delta {
 
 struct PendingCommit {
-  std::string operation;                 // WRITE, MERGE, DELETE, OPTIMIZE, RESTORE, CREATE TABLE…
+  std::string operation;  // WRITE, MERGE, DELETE, OPTIMIZE, RESTORE, CREATE TABLE…
   nlohmann::json parameters = nlohmann::json::object();  // commitInfo.operationParameters
   nlohmann::json metrics = nlohmann::json::object();     // commitInfo.operationMetrics
-  std::vector<Action> actions;           // add, remove, metaData, protocol, txn (no commitInfo)
+  std::vector<Action> actions;  // add, remove, metaData, protocol, txn (no commitInfo)
   // What the transaction read, for conflict checks. A blind append reads nothing.
   bool reads_data = false;
   std::vector<ColumnPredicate> read_predicates;  // empty with reads_data = the whole table

@@ -5,7 +5,6 @@
 #include <set>
 
 #include "common/file_util.h"
-
 #include "delta/data_writer.h"
 #include "delta/scan.h"
 #include "delta/snapshot.h"
@@ -91,10 +90,10 @@ std::string CastRelation(const Schema& schema, const Schema& incoming, const std
   std::string select;
   for (const auto& field : schema.fields) {
     std::string type = DuckType(*field.type);
-    std::string value = incoming.Find(field.name)
-                            ? "CAST(" + QuoteIdentifier(incoming.Find(field.name)->name) +
-                                  " AS " + type + ")"
-                            : "CAST(NULL AS " + type + ")";
+    std::string value =
+        incoming.Find(field.name)
+            ? "CAST(" + QuoteIdentifier(incoming.Find(field.name)->name) + " AS " + type + ")"
+            : "CAST(NULL AS " + type + ")";
     select += (select.empty() ? "" : ", ") + value + " AS " + QuoteIdentifier(field.name);
   }
   return "(SELECT " + select + " FROM " + from + ")";
@@ -109,9 +108,8 @@ Result<int64_t> Count(TableContext& ctx, const std::string& sql, const std::stri
 Result<std::optional<std::string>> Invariant(const StructField& field) {
   auto it = field.metadata.find("delta.invariants");
   if (it == field.metadata.end()) return std::optional<std::string>();
-  nlohmann::json parsed = it->is_string() ? nlohmann::json::parse(it->get<std::string>(), nullptr,
-                                                                   false)
-                                          : *it;
+  nlohmann::json parsed =
+      it->is_string() ? nlohmann::json::parse(it->get<std::string>(), nullptr, false) : *it;
   if (parsed.is_discarded() || !parsed.contains("expression") ||
       !parsed["expression"].contains("expression") ||
       !parsed["expression"]["expression"].is_string()) {
@@ -134,23 +132,26 @@ Status CheckConstraints(TableContext& ctx, const Schema& schema, const std::stri
   for (const auto& field : schema.fields) {
     std::string column = QuoteIdentifier(field.name);
     if (!field.nullable) {
-      DLAKE_ASSIGN_OR_RETURN(int64_t nulls, Count(ctx, "SELECT count(*) FROM " + relation +
-                                                          " WHERE " + column + " IS NULL",
-                                                  "checking NOT NULL"));
+      DLAKE_ASSIGN_OR_RETURN(
+          int64_t nulls,
+          Count(ctx, "SELECT count(*) FROM " + relation + " WHERE " + column + " IS NULL",
+                "checking NOT NULL"));
       if (nulls > 0) {
         return InvalidArgument(nulls, " row(s) have NULL in column '", field.name,
                                "', which the table declares NOT NULL; nothing was written");
       }
     }
     if (HasNestedInvariant(*field.type)) {
-      return FailedPrecondition("column '", field.name, "' has invariants on nested fields, "
+      return FailedPrecondition("column '", field.name,
+                                "' has invariants on nested fields, "
                                 "which dlake cannot check; refusing to write");
     }
     DLAKE_ASSIGN_OR_RETURN(auto invariant, Invariant(field));
     if (!invariant) continue;
-    auto violations = Count(ctx, "SELECT count(*) FROM " + relation + " WHERE NOT coalesce((" +
-                                     *invariant + "), false)",
-                            "checking invariant '" + *invariant + "'");
+    auto violations = Count(
+        ctx,
+        "SELECT count(*) FROM " + relation + " WHERE NOT coalesce((" + *invariant + "), false)",
+        "checking invariant '" + *invariant + "'");
     if (!violations.ok()) {
       return FailedPrecondition("cannot evaluate the invariant '", *invariant, "' of column '",
                                 field.name, "' (", violations.status().message(),
@@ -163,7 +164,6 @@ Status CheckConstraints(TableContext& ctx, const Schema& schema, const std::stri
   }
   return Status::Ok();
 }
-
 
 void DeleteWrittenFiles(TableContext& ctx, const std::vector<AddFile>& adds) {
   for (const auto& add : adds) (void)ctx.env->RemoveFile(JoinPath(ctx.root, add.path));
@@ -233,14 +233,12 @@ Result<CommitResult> CommitTally(TableContext& ctx, const Snapshot& read, Pendin
 
 Result<Snapshot> LatestForWrite(TableContext& ctx) {
   DLAKE_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(*ctx.conn, ctx.root, {}));
-  DLAKE_RETURN_IF_ERROR(CheckWriteSupported(snapshot.protocol, snapshot.metadata)
-                            .WithContext("'" + ctx.root + "'"));
+  DLAKE_RETURN_IF_ERROR(
+      CheckWriteSupported(snapshot.protocol, snapshot.metadata).WithContext("'" + ctx.root + "'"));
   return snapshot;
 }
 
-bool AppendOnly(const Snapshot& snapshot) {
-  return snapshot.Config("delta.appendOnly") == "true";
-}
+bool AppendOnly(const Snapshot& snapshot) { return snapshot.Config("delta.appendOnly") == "true"; }
 
 Status RefuseIfAppendOnly(const Snapshot& snapshot, const std::string& operation) {
   if (!AppendOnly(snapshot)) return Status::Ok();
@@ -255,14 +253,13 @@ Status RewriteWithout(TableContext& ctx, const Snapshot& snapshot, const std::st
   std::vector<const AddFile*> candidates;
   auto predicates = ParseSkippingPredicates(predicate);
   for (const auto& file : snapshot.files) {
-    if (MayContainMatches(file, snapshot.schema, snapshot.metadata.partition_columns,
-                          predicates)) {
+    if (MayContainMatches(file, snapshot.schema, snapshot.metadata.partition_columns, predicates)) {
       candidates.push_back(&file);
     }
   }
   if (candidates.empty()) return Status::Ok();
-  DLAKE_ASSIGN_OR_RETURN(auto scan, ScanFilesSql(*ctx.conn, snapshot, candidates,
-                                                 {"__dlake_file", "__dlake_row"}));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto scan, ScanFilesSql(*ctx.conn, snapshot, candidates, {"__dlake_file", "__dlake_row"}));
   std::string matches = "coalesce((" + predicate + "), false)";
   DLAKE_ASSIGN_OR_RETURN(
       auto counts,
@@ -286,15 +283,14 @@ Status RewriteWithout(TableContext& ctx, const Snapshot& snapshot, const std::st
     }
   }
   if (partial.empty()) return Status::Ok();
-  DLAKE_RETURN_IF_ERROR(ctx.conn->Execute(
-      "CREATE OR REPLACE TEMP TABLE __dlake_keep AS SELECT * FROM (" + scan +
-          ") AS __t WHERE __dlake_file IN (" + partial + ") AND NOT " + matches +
-          " ORDER BY __dlake_file, __dlake_row",
-      "copying the rows to keep"));
-  DLAKE_ASSIGN_OR_RETURN(auto adds,
-                         WriteDataFiles(ctx, "__dlake_keep",
-                                        SpecFor(snapshot, snapshot.schema,
-                                                {"__dlake_file", "__dlake_row"})));
+  DLAKE_RETURN_IF_ERROR(
+      ctx.conn->Execute("CREATE OR REPLACE TEMP TABLE __dlake_keep AS SELECT * FROM (" + scan +
+                            ") AS __t WHERE __dlake_file IN (" + partial + ") AND NOT " + matches +
+                            " ORDER BY __dlake_file, __dlake_row",
+                        "copying the rows to keep"));
+  DLAKE_ASSIGN_OR_RETURN(auto adds, WriteDataFiles(ctx, "__dlake_keep",
+                                                   SpecFor(snapshot, snapshot.schema,
+                                                           {"__dlake_file", "__dlake_row"})));
   tally.adds.insert(tally.adds.end(), adds.begin(), adds.end());
   return Status::Ok();
 }
@@ -303,7 +299,8 @@ Status ValidateProperties(const std::map<std::string, std::string>& properties) 
   for (const auto& [key, value] : properties) {
     if (key.rfind("delta.", 0) != 0) continue;
     if (!kKnownProperties.count(key)) {
-      return InvalidArgument("table property '", key, "' is not supported: dlake writes Delta "
+      return InvalidArgument("table property '", key,
+                             "' is not supported: dlake writes Delta "
                              "protocol (1, 2) tables without optional features");
     }
     if (key == "delta.appendOnly" && value != "true" && value != "false") {
@@ -354,12 +351,14 @@ Status CreateTable(TableContext& ctx, const WriteSource& source, const CreateOpt
   const Schema& schema = incoming;
   for (const auto& column : create.not_null_columns) {
     auto* field = const_cast<StructField*>(schema.Find(column));
-    if (!field) return InvalidArgument("NOT NULL column '", column, "' is not in ", source.description);
+    if (!field)
+      return InvalidArgument("NOT NULL column '", column, "' is not in ", source.description);
     field->nullable = false;
   }
   for (const auto& [column, expression] : create.invariants) {
     auto* field = const_cast<StructField*>(schema.Find(column));
-    if (!field) return InvalidArgument("invariant column '", column, "' is not in ", source.description);
+    if (!field)
+      return InvalidArgument("invariant column '", column, "' is not in ", source.description);
     field->metadata["delta.invariants"] =
         nlohmann::json{{"expression", {{"expression", expression}}}}.dump();
   }
@@ -425,15 +424,15 @@ Result<CommitResult> AppendRows(TableContext& ctx, const WriteSource& source,
   std::string relation = CastRelation(schema, incoming, kSource);
   DLAKE_RETURN_IF_ERROR(CheckConstraints(ctx, schema, relation));
   WriteTally tally;
-  DLAKE_ASSIGN_OR_RETURN(tally.adds,
-                         WriteDataFiles(ctx, relation, SpecFor(snapshot, schema, options.sort_by,
-                                                               options.target_file_rows)));
+  DLAKE_ASSIGN_OR_RETURN(tally.adds, WriteDataFiles(ctx, relation,
+                                                    SpecFor(snapshot, schema, options.sort_by,
+                                                            options.target_file_rows)));
   for (const auto& add : tally.adds) tally.rows_written += NumRecords(add.stats).value_or(0);
   PendingCommit pending;
   pending.operation = "WRITE";
-  pending.parameters = {{"mode", "Append"},
-                        {"partitionBy",
-                         nlohmann::json(snapshot.metadata.partition_columns).dump()}};
+  pending.parameters = {
+      {"mode", "Append"},
+      {"partitionBy", nlohmann::json(snapshot.metadata.partition_columns).dump()}};
   pending.metrics = Metrics(tally);
   RecordSchemaChange(snapshot, schema, pending);
   if (options.app_id) {
@@ -470,11 +469,11 @@ Result<CommitResult> OverwriteRows(TableContext& ctx, const WriteSource& source,
     }
     pending.parameters = {{"mode", "Overwrite"}};
   } else {
-    DLAKE_ASSIGN_OR_RETURN(
-        int64_t outside,
-        Count(ctx, "SELECT count(*) FROM " + relation + " WHERE NOT coalesce((" +
-                       options.replace_where + "), false)",
-              "checking the new rows against '" + options.replace_where + "'"));
+    DLAKE_ASSIGN_OR_RETURN(int64_t outside,
+                           Count(ctx,
+                                 "SELECT count(*) FROM " + relation + " WHERE NOT coalesce((" +
+                                     options.replace_where + "), false)",
+                                 "checking the new rows against '" + options.replace_where + "'"));
     if (outside > 0) {
       return InvalidArgument(outside, " row(s) of ", source.description,
                              " do not match the replace predicate '", options.replace_where,
@@ -486,8 +485,8 @@ Result<CommitResult> OverwriteRows(TableContext& ctx, const WriteSource& source,
   }
   std::vector<AddFile> rewritten = std::move(tally.adds);
   tally.adds.clear();
-  auto written = WriteDataFiles(ctx, relation, SpecFor(snapshot, schema, options.sort_by,
-                                                       options.target_file_rows));
+  auto written = WriteDataFiles(
+      ctx, relation, SpecFor(snapshot, schema, options.sort_by, options.target_file_rows));
   if (!written.ok()) {
     DeleteWrittenFiles(ctx, rewritten);
     return written.status();
@@ -539,20 +538,21 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
     if (!incoming.Find(key)) {
       return InvalidArgument("merge key '", key, "' is not a column of ", source.description);
     }
-    on += (on.empty() ? "" : " AND ") + ("t." + QuoteIdentifier(key) + " = s." +
-                                         QuoteIdentifier(key));
+    on += (on.empty() ? "" : " AND ") +
+          ("t." + QuoteIdentifier(key) + " = s." + QuoteIdentifier(key));
   }
-  DLAKE_RETURN_IF_ERROR(ctx.conn->Execute(
-      "CREATE OR REPLACE TEMP TABLE __dlake_merge_source AS SELECT * FROM " +
-          CastRelation(schema, incoming, kSource),
-      "preparing the merge source"));
+  DLAKE_RETURN_IF_ERROR(
+      ctx.conn->Execute("CREATE OR REPLACE TEMP TABLE __dlake_merge_source AS SELECT * FROM " +
+                            CastRelation(schema, incoming, kSource),
+                        "preparing the merge source"));
   const std::string src = "__dlake_merge_source";
   DLAKE_RETURN_IF_ERROR(CheckConstraints(ctx, schema, src));
   std::string keys;
   for (const auto& key : options.keys) keys += (keys.empty() ? "" : ", ") + QuoteIdentifier(key);
   DLAKE_ASSIGN_OR_RETURN(int64_t duplicates,
-                         Count(ctx, "SELECT count(*) FROM (SELECT " + keys + " FROM " + src +
-                                        " GROUP BY ALL HAVING count(*) > 1)",
+                         Count(ctx,
+                               "SELECT count(*) FROM (SELECT " + keys + " FROM " + src +
+                                   " GROUP BY ALL HAVING count(*) > 1)",
                                "checking merge keys"));
   if (duplicates > 0) {
     return InvalidArgument(duplicates, " key(s) appear more than once in ", source.description,
@@ -561,32 +561,31 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
   // Files that may hold a source key: skip by each key's [min, max] in the source.
   std::string range;
   for (const auto& key : options.keys) {
-    DLAKE_ASSIGN_OR_RETURN(auto bounds,
-                           ctx.conn->Query("SELECT CAST(min(" + QuoteIdentifier(key) +
-                                               ") AS VARCHAR), CAST(max(" + QuoteIdentifier(key) +
-                                               ") AS VARCHAR) FROM " + src,
-                                           "reading key ranges"));
+    DLAKE_ASSIGN_OR_RETURN(
+        auto bounds,
+        ctx.conn->Query("SELECT CAST(min(" + QuoteIdentifier(key) + ") AS VARCHAR), CAST(max(" +
+                            QuoteIdentifier(key) + ") AS VARCHAR) FROM " + src,
+                        "reading key ranges"));
     if (bounds.RowCount() == 0 || bounds.IsNull(0, 0)) continue;
-    range += (range.empty() ? "" : " AND ") + QuoteIdentifier(key) + " >= " +
-             QuoteLiteral(bounds.GetString(0, 0)) + " AND " + QuoteIdentifier(key) + " <= " +
-             QuoteLiteral(bounds.GetString(1, 0));
+    range += (range.empty() ? "" : " AND ") + QuoteIdentifier(key) +
+             " >= " + QuoteLiteral(bounds.GetString(0, 0)) + " AND " + QuoteIdentifier(key) +
+             " <= " + QuoteLiteral(bounds.GetString(1, 0));
   }
   auto predicates = ParseSkippingPredicates(range);
   std::vector<const AddFile*> candidates;
   for (const auto& file : snapshot.files) {
-    if (MayContainMatches(file, snapshot.schema, snapshot.metadata.partition_columns,
-                          predicates)) {
+    if (MayContainMatches(file, snapshot.schema, snapshot.metadata.partition_columns, predicates)) {
       candidates.push_back(&file);
     }
   }
-  DLAKE_ASSIGN_OR_RETURN(auto scan, ScanFilesSql(*ctx.conn, snapshot, candidates,
-                                                 {"__dlake_file", "__dlake_row"}));
-  DLAKE_RETURN_IF_ERROR(ctx.conn->Execute(
-      "CREATE OR REPLACE TEMP TABLE __dlake_matched AS SELECT t.* FROM (" + scan +
-          ") AS t SEMI JOIN " + src + " AS s ON " + on,
-      "finding the rows the merge matches"));
-  DLAKE_ASSIGN_OR_RETURN(int64_t matched, Count(ctx, "SELECT count(*) FROM __dlake_matched",
-                                                "counting matched rows"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto scan, ScanFilesSql(*ctx.conn, snapshot, candidates, {"__dlake_file", "__dlake_row"}));
+  DLAKE_RETURN_IF_ERROR(
+      ctx.conn->Execute("CREATE OR REPLACE TEMP TABLE __dlake_matched AS SELECT t.* FROM (" + scan +
+                            ") AS t SEMI JOIN " + src + " AS s ON " + on,
+                        "finding the rows the merge matches"));
+  DLAKE_ASSIGN_OR_RETURN(
+      int64_t matched, Count(ctx, "SELECT count(*) FROM __dlake_matched", "counting matched rows"));
   WriteTally tally;
   std::string parts;  // the SELECTs whose union is written
   auto add_part = [&](const std::string& sql) {
@@ -618,8 +617,8 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
     std::string unmatched = "SELECT s.*, NULL AS __dlake_file, NULL AS __dlake_row FROM " + src +
                             " AS s WHERE NOT EXISTS (SELECT 1 FROM __dlake_matched AS t WHERE " +
                             on + ")";
-    DLAKE_ASSIGN_OR_RETURN(inserted, Count(ctx, "SELECT count(*) FROM (" + unmatched + ")",
-                                           "counting new rows"));
+    DLAKE_ASSIGN_OR_RETURN(
+        inserted, Count(ctx, "SELECT count(*) FROM (" + unmatched + ")", "counting new rows"));
     if (inserted > 0) add_part(unmatched);
   }
   if (parts.empty()) {
@@ -631,10 +630,10 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
       "CREATE OR REPLACE TEMP TABLE __dlake_merge_out AS " + parts, "merging rows"));
   std::vector<std::string> order = options.sort_by;
   if (order.empty()) order = {"__dlake_file", "__dlake_row"};
-  DLAKE_ASSIGN_OR_RETURN(tally.adds, WriteDataFiles(ctx, "__dlake_merge_out",
-                                                    SpecFor(snapshot, schema, order)));
-  DLAKE_ASSIGN_OR_RETURN(int64_t total, Count(ctx, "SELECT count(*) FROM __dlake_merge_out",
-                                              "counting merged rows"));
+  DLAKE_ASSIGN_OR_RETURN(
+      tally.adds, WriteDataFiles(ctx, "__dlake_merge_out", SpecFor(snapshot, schema, order)));
+  DLAKE_ASSIGN_OR_RETURN(
+      int64_t total, Count(ctx, "SELECT count(*) FROM __dlake_merge_out", "counting merged rows"));
   tally.rows_written = total;
   tally.rows_copied = total - inserted - (options.update_matched ? matched : 0);
   PendingCommit pending;
@@ -643,8 +642,8 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
       {"predicate", nlohmann::json::array({on}).dump()},
       {"matchedPredicates", options.update_matched ? R"([{"actionType":"update"}])" : "[]"},
       {"notMatchedPredicates", options.insert_unmatched ? R"([{"actionType":"insert"}])" : "[]"}};
-  DLAKE_ASSIGN_OR_RETURN(int64_t source_rows, Count(ctx, "SELECT count(*) FROM " + src,
-                                                    "counting source rows"));
+  DLAKE_ASSIGN_OR_RETURN(int64_t source_rows,
+                         Count(ctx, "SELECT count(*) FROM " + src, "counting source rows"));
   pending.metrics = {{"numSourceRows", std::to_string(source_rows)},
                      {"numTargetRowsUpdated", std::to_string(tally.rows_updated)},
                      {"numTargetRowsInserted", std::to_string(inserted)},

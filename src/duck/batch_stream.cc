@@ -7,11 +7,16 @@ namespace {
 
 Result<ColumnType> ToColumnType(duck::Type type, const std::string& name) {
   switch (type) {
-    case duck::Type::kBigInt: return ColumnType::kInt64;
-    case duck::Type::kDouble: return ColumnType::kDouble;
-    case duck::Type::kBoolean: return ColumnType::kBool;
-    case duck::Type::kVarchar: return ColumnType::kString;
-    case duck::Type::kOther: break;
+    case duck::Type::kBigInt:
+      return ColumnType::kInt64;
+    case duck::Type::kDouble:
+      return ColumnType::kDouble;
+    case duck::Type::kBoolean:
+      return ColumnType::kBool;
+    case duck::Type::kVarchar:
+      return ColumnType::kString;
+    case duck::Type::kOther:
+      break;
   }
   return Internal("column '", name, "' has a type the reader does not support");
 }
@@ -66,17 +71,26 @@ void Reserve(RecordBatch& batch, size_t rows) {
   for (Column& col : batch.columns) {
     col.valid.reserve(rows);
     switch (col.type) {
-      case ColumnType::kInt64: col.ints.reserve(rows); break;
-      case ColumnType::kDouble: col.doubles.reserve(rows); break;
-      case ColumnType::kBool: col.bools.reserve(rows); break;
-      case ColumnType::kString: col.strings.reserve(rows); break;
+      case ColumnType::kInt64:
+        col.ints.reserve(rows);
+        break;
+      case ColumnType::kDouble:
+        col.doubles.reserve(rows);
+        break;
+      case ColumnType::kBool:
+        col.bools.reserve(rows);
+        break;
+      case ColumnType::kString:
+        col.strings.reserve(rows);
+        break;
     }
   }
 }
 
 RecordBatch EmptyLike(const RecordBatch& schema) {
   RecordBatch out;
-  for (const auto& c : schema.columns) out.columns.push_back(Column{c.name, c.type, {}, {}, {}, {}, {}});
+  for (const auto& c : schema.columns)
+    out.columns.push_back(Column{c.name, c.type, {}, {}, {}, {}, {}});
   return out;
 }
 

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <functional>
 
-#include "dlake/common/status.h"
 #include "dlake/common/record_batch.h"
+#include "dlake/common/status.h"
 #include "duck/duck.h"
 
 namespace dlake::duck {

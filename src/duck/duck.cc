@@ -37,30 +37,39 @@ Status ResultError(std::string_view purpose, duckdb_result* result) {
 
 Status AppenderError(std::string_view purpose, duckdb_appender appender) {
   duckdb_error_data error = duckdb_appender_error_data(appender);
-  Status status = TypedError(purpose, duckdb_error_data_error_type(error),
-                             duckdb_error_data_message(error));
+  Status status =
+      TypedError(purpose, duckdb_error_data_error_type(error), duckdb_error_data_message(error));
   duckdb_destroy_error_data(&error);
   return status;
 }
 
 duckdb_type ToDuckType(Type type) {
   switch (type) {
-    case Type::kBigInt: return DUCKDB_TYPE_BIGINT;
-    case Type::kDouble: return DUCKDB_TYPE_DOUBLE;
-    case Type::kBoolean: return DUCKDB_TYPE_BOOLEAN;
+    case Type::kBigInt:
+      return DUCKDB_TYPE_BIGINT;
+    case Type::kDouble:
+      return DUCKDB_TYPE_DOUBLE;
+    case Type::kBoolean:
+      return DUCKDB_TYPE_BOOLEAN;
     case Type::kVarchar:
-    case Type::kOther: return DUCKDB_TYPE_VARCHAR;
+    case Type::kOther:
+      return DUCKDB_TYPE_VARCHAR;
   }
   return DUCKDB_TYPE_VARCHAR;
 }
 
 Type FromDuckType(duckdb_type type) {
   switch (type) {
-    case DUCKDB_TYPE_BIGINT: return Type::kBigInt;
-    case DUCKDB_TYPE_DOUBLE: return Type::kDouble;
-    case DUCKDB_TYPE_BOOLEAN: return Type::kBoolean;
-    case DUCKDB_TYPE_VARCHAR: return Type::kVarchar;
-    default: return Type::kOther;
+    case DUCKDB_TYPE_BIGINT:
+      return Type::kBigInt;
+    case DUCKDB_TYPE_DOUBLE:
+      return Type::kDouble;
+    case DUCKDB_TYPE_BOOLEAN:
+      return Type::kBoolean;
+    case DUCKDB_TYPE_VARCHAR:
+      return Type::kVarchar;
+    default:
+      return Type::kOther;
   }
 }
 
@@ -68,11 +77,15 @@ Type FromDuckType(duckdb_type type) {
 
 std::string_view TypeSqlName(Type type) {
   switch (type) {
-    case Type::kBigInt: return "BIGINT";
-    case Type::kDouble: return "DOUBLE";
-    case Type::kBoolean: return "BOOLEAN";
+    case Type::kBigInt:
+      return "BIGINT";
+    case Type::kDouble:
+      return "DOUBLE";
+    case Type::kBoolean:
+      return "BOOLEAN";
     case Type::kVarchar:
-    case Type::kOther: return "VARCHAR";
+    case Type::kOther:
+      return "VARCHAR";
   }
   return "VARCHAR";
 }
@@ -306,8 +319,8 @@ Status PreparedStatement::BindStringList(size_t index, const std::vector<std::st
   duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
   // DuckDB wants a valid array even for no values (an empty vector's data() may be null).
   duckdb_value no_value = nullptr;
-  duckdb_value list = duckdb_create_list_value(varchar, items.empty() ? &no_value : items.data(),
-                                               items.size());
+  duckdb_value list =
+      duckdb_create_list_value(varchar, items.empty() ? &no_value : items.data(), items.size());
   duckdb_destroy_logical_type(&varchar);
   for (auto& item : items) duckdb_destroy_value(&item);
   if (list == nullptr) return Internal(purpose_, ": cannot build the list for parameter ", index);

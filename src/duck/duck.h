@@ -168,7 +168,8 @@ class Appender {
   Status Close();
 
  private:
-  Appender(duckdb_appender appender, std::string table) : app_(appender), table_(std::move(table)) {}
+  Appender(duckdb_appender appender, std::string table)
+      : app_(appender), table_(std::move(table)) {}
   duckdb_appender app_;
   std::string table_;
 };

@@ -69,10 +69,10 @@ TEST(DatabaseTest, OpenAppliesMemoryLimitThreadsAndTempDirectory) {
 TEST(DatabaseTest, OpenDisablesExtensionAutoloading) {
   DLAKE_ASSERT_OK_AND_ASSIGN(auto db, Database::Open("", DatabaseOptions{}));
   DLAKE_ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(*db));
-  DLAKE_ASSERT_OK_AND_ASSIGN(
-      auto q, conn->Query("SELECT current_setting('autoinstall_known_extensions'), "
-                          "current_setting('autoload_known_extensions')",
-                          "reading settings"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto q,
+                             conn->Query("SELECT current_setting('autoinstall_known_extensions'), "
+                                         "current_setting('autoload_known_extensions')",
+                                         "reading settings"));
   EXPECT_EQ(q.GetString(0, 0), "false");
   EXPECT_EQ(q.GetString(1, 0), "false");
 }
@@ -81,8 +81,8 @@ TEST(DatabaseTest, BadMemoryLimitIsInvalidArgumentNamingTheSetting) {
   DatabaseOptions options;
   options.memory_limit = "lots";
   EXPECT_THAT(Database::Open("", options).status(),
-              StatusIs(StatusCode::kInvalidArgument, AllOf(HasSubstr("memory_limit"),
-                                                           HasSubstr("'lots'"))));
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("memory_limit"), HasSubstr("'lots'"))));
 }
 
 TEST(DatabaseTest, OpensAFileDatabaseAndKeepsItsTables) {
@@ -103,26 +103,25 @@ TEST(DatabaseTest, OpensAFileDatabaseAndKeepsItsTables) {
 TEST(DatabaseTest, OpenInAMissingFolderFailsWithThePath) {
   TempDir tmp;
   const std::string path = tmp.Join("no/such/folder/x.duckdb");
-  EXPECT_THAT(Database::Open(path, DatabaseOptions{}).status(),
-              Not(IsOk()));
+  EXPECT_THAT(Database::Open(path, DatabaseOptions{}).status(), Not(IsOk()));
   auto status = Database::Open(path, DatabaseOptions{}).status();
-  EXPECT_THAT(status.message(), AllOf(HasSubstr("cannot open DuckDB database"),
-                                      HasSubstr("no/such/folder")));
+  EXPECT_THAT(status.message(),
+              AllOf(HasSubstr("cannot open DuckDB database"), HasSubstr("no/such/folder")));
 }
 
 // ---- Connection ----
 
 TEST_F(DuckTest, ExecuteRunsSeveralStatements) {
-  DLAKE_ASSERT_OK(conn_->Execute("CREATE TABLE t(a BIGINT); INSERT INTO t VALUES (1), (2), (3)",
-                                 "making t"));
+  DLAKE_ASSERT_OK(
+      conn_->Execute("CREATE TABLE t(a BIGINT); INSERT INTO t VALUES (1), (2), (3)", "making t"));
   EXPECT_EQ(Scalar("SELECT sum(a) FROM t"), "6");
 }
 
 TEST_F(DuckTest, ExecuteErrorCarriesPurposeAndDuckDbMessage) {
   Status status = conn_->Execute("SELECT * FROM no_such_table", "counting the widgets");
   EXPECT_THAT(status, Not(IsOk()));
-  EXPECT_THAT(status.message(), AllOf(HasSubstr("counting the widgets: "),
-                                      HasSubstr("no_such_table")));
+  EXPECT_THAT(status.message(),
+              AllOf(HasSubstr("counting the widgets: "), HasSubstr("no_such_table")));
 }
 
 TEST_F(DuckTest, QueryErrorsAreTypedByDuckDbsErrorKind) {
@@ -134,12 +133,13 @@ TEST_F(DuckTest, QueryErrorsAreTypedByDuckDbsErrorKind) {
                        AllOf(HasSubstr("converting the price: "), HasSubstr("abc"))));
   // A missing file is the operating system's answer: IoError.
   TempDir tmp;
-  EXPECT_THAT(conn_->Query("SELECT * FROM read_parquet(" + QuoteLiteral(tmp.Join("gone.parquet")) +
-                               ")",
-                           "reading day 5")
-                  .status(),
-              StatusIs(StatusCode::kIoError, AllOf(HasSubstr("reading day 5: "),
-                                                   HasSubstr("gone.parquet"))));
+  EXPECT_THAT(
+      conn_
+          ->Query("SELECT * FROM read_parquet(" + QuoteLiteral(tmp.Join("gone.parquet")) + ")",
+                  "reading day 5")
+          .status(),
+      StatusIs(StatusCode::kIoError,
+               AllOf(HasSubstr("reading day 5: "), HasSubstr("gone.parquet"))));
 }
 
 TEST_F(DuckTest, PrepareErrorCarriesPurpose) {
@@ -200,11 +200,11 @@ TEST(ConnectionTimeZoneTest, EveryConnectionRunsInUtcWhateverTheMachinesZone) {
   DLAKE_ASSERT_OK(first->Execute("SET GLOBAL TimeZone = 'Asia/Tokyo'", "changing the zone"));
   DLAKE_ASSERT_OK_AND_ASSIGN(auto second, Connection::Open(*db));
   for (Connection* conn : {first.get(), second.get()}) {
-    DLAKE_ASSERT_OK_AND_ASSIGN(
-        auto q, conn->Query("SELECT current_setting('TimeZone'), "
-                            "epoch_ms('2024-06-01 12:00:00'::TIMESTAMPTZ), "
-                            "(TIMESTAMPTZ '2024-06-01 12:00:00+00')::VARCHAR",
-                            "reading the zone"));
+    DLAKE_ASSERT_OK_AND_ASSIGN(auto q,
+                               conn->Query("SELECT current_setting('TimeZone'), "
+                                           "epoch_ms('2024-06-01 12:00:00'::TIMESTAMPTZ), "
+                                           "(TIMESTAMPTZ '2024-06-01 12:00:00+00')::VARCHAR",
+                                           "reading the zone"));
     EXPECT_EQ(q.GetString(0, 0), "UTC");
     EXPECT_EQ(q.GetInt64(1, 0), 1717243200000);  // 2024-06-01T12:00:00Z
     EXPECT_EQ(q.GetString(2, 0), "2024-06-01 12:00:00+00");
@@ -251,8 +251,8 @@ TEST_F(DuckTest, PreparedStatementSelectsByBoundValueAndStringList) {
 TEST_F(DuckTest, BindStringListOfNoValuesMatchesNothing) {
   DLAKE_ASSERT_OK(conn_->Execute("CREATE TABLE t(s VARCHAR); INSERT INTO t VALUES ('a')", "setup"));
   DLAKE_ASSERT_OK_AND_ASSIGN(
-      auto stmt, conn_->Prepare("SELECT count(*), len($1) FROM t WHERE list_contains($1, s)",
-                                "counting"));
+      auto stmt,
+      conn_->Prepare("SELECT count(*), len($1) FROM t WHERE list_contains($1, s)", "counting"));
   DLAKE_ASSERT_OK(stmt.BindStringList(1, {}));
   DLAKE_ASSERT_OK_AND_ASSIGN(auto q, stmt.Execute());
   EXPECT_EQ(q.GetInt64(0, 0), 0);
@@ -296,8 +296,7 @@ TEST_F(DuckTest, StreamingExecutionReturnsEveryRowChunkByChunk) {
 // ---- DataChunk and Appender ----
 
 TEST(DataChunkTest, BuildsAndReadsValuesNullsAndStrings) {
-  DataChunk chunk = DataChunk::Make({Type::kBigInt, Type::kDouble, Type::kBoolean,
-                                     Type::kVarchar});
+  DataChunk chunk = DataChunk::Make({Type::kBigInt, Type::kDouble, Type::kBoolean, Type::kVarchar});
   ASSERT_TRUE(chunk);
   EXPECT_GE(DataChunk::Capacity(), 1024u);
   const std::string long_text(100, 'x');  // beyond DuckDB's 12-byte inline strings
@@ -340,12 +339,12 @@ TEST(DataChunkTest, MovingTransfersOwnership) {
 }
 
 TEST_F(DuckTest, AppenderLoadsChunksAcrossChunkBoundaries) {
-  DLAKE_ASSERT_OK(conn_->Execute("CREATE TABLE t(ts BIGINT, price DOUBLE, up BOOLEAN, name VARCHAR)",
-                                 "making t"));
+  DLAKE_ASSERT_OK(conn_->Execute(
+      "CREATE TABLE t(ts BIGINT, price DOUBLE, up BOOLEAN, name VARCHAR)", "making t"));
   const size_t count = 2 * DataChunk::Capacity() + 5;
-  DLAKE_ASSERT_OK(AppendRows(*conn_, "t", {Type::kBigInt, Type::kDouble, Type::kBoolean,
-                                           Type::kVarchar},
-                             count, [](DataChunk& chunk, size_t row, size_t i) {
+  DLAKE_ASSERT_OK(AppendRows(*conn_, "t",
+                             {Type::kBigInt, Type::kDouble, Type::kBoolean, Type::kVarchar}, count,
+                             [](DataChunk& chunk, size_t row, size_t i) {
                                chunk.Data<int64_t>(0)[row] = static_cast<int64_t>(i);
                                chunk.Data<double>(1)[row] = static_cast<double>(i) / 4;
                                chunk.Data<bool>(2)[row] = i % 2 == 0;
@@ -378,10 +377,9 @@ TEST_F(DuckTest, AppenderOnMissingTableNamesIt) {
 
 TEST_F(DuckTest, AppenderConstraintViolationNamesTheTable) {
   DLAKE_ASSERT_OK(conn_->Execute("CREATE TABLE k(id BIGINT PRIMARY KEY)", "making k"));
-  Status status = AppendRows(*conn_, "k", {Type::kBigInt}, 2,
-                             [](DataChunk& chunk, size_t row, size_t) {
-                               chunk.Data<int64_t>(0)[row] = 1;
-                             });
+  Status status =
+      AppendRows(*conn_, "k", {Type::kBigInt}, 2,
+                 [](DataChunk& chunk, size_t row, size_t) { chunk.Data<int64_t>(0)[row] = 1; });
   EXPECT_THAT(status, Not(IsOk()));
   EXPECT_THAT(status.message(), HasSubstr("'k'"));
   EXPECT_EQ(Scalar("SELECT count(*) FROM k"), "0");
@@ -404,10 +402,8 @@ TEST_F(DuckTest, QuotedInjectionAttemptsStayLiterals) {
   DLAKE_ASSERT_OK(conn_->Execute("CREATE TABLE victim(a BIGINT); INSERT INTO victim VALUES (1)",
                                  "making victim"));
   const std::vector<std::string> attempts = {
-      "x'; DROP TABLE victim; --",
-      "'); DROP TABLE victim; SELECT ('",
-      "\\'; DROP TABLE victim; --",
-      "a\"b'c''d",
+      "x'; DROP TABLE victim; --",  "'); DROP TABLE victim; SELECT ('",
+      "\\'; DROP TABLE victim; --", "a\"b'c''d",
       "/* comment */ --",
   };
   for (const auto& text : attempts) {
@@ -471,7 +467,9 @@ TEST_P(StreamBatchesTest, HandsOnEveryRowInBoundedBatchesWithValuesAndNulls) {
     return;
   }
   ASSERT_FALSE(batches.empty());
-  if (c.batch_rows == SIZE_MAX) { EXPECT_EQ(batches.size(), 1u); }
+  if (c.batch_rows == SIZE_MAX) {
+    EXPECT_EQ(batches.size(), 1u);
+  }
   RecordBatch all;
   for (const auto& batch : batches) {
     EXPECT_GT(batch.num_rows, 0u);
@@ -500,9 +498,15 @@ TEST_P(StreamBatchesTest, HandsOnEveryRowInBoundedBatchesWithValuesAndNulls) {
     ASSERT_EQ(all.columns[1].IsNull(r), i % 5 == 3);
     ASSERT_EQ(all.columns[2].IsNull(r), i % 5 == 2);
     ASSERT_EQ(all.columns[3].IsNull(r), i % 5 == 1);
-    if (i % 5 != 4) { ASSERT_EQ(all.columns[0].ints[r], i); }
-    if (i % 5 != 3) { ASSERT_EQ(all.columns[1].doubles[r], static_cast<double>(i) / 2); }
-    if (i % 5 != 2) { ASSERT_EQ(all.columns[2].bools[r], i % 2 == 0 ? 1 : 0); }
+    if (i % 5 != 4) {
+      ASSERT_EQ(all.columns[0].ints[r], i);
+    }
+    if (i % 5 != 3) {
+      ASSERT_EQ(all.columns[1].doubles[r], static_cast<double>(i) / 2);
+    }
+    if (i % 5 != 2) {
+      ASSERT_EQ(all.columns[2].bools[r], i % 2 == 0 ? 1 : 0);
+    }
     if (i % 5 != 1) {
       ASSERT_EQ(all.columns[3].strings[r], "row-" + std::to_string(i) + std::string(i % 20, '.'));
     } else {
@@ -513,14 +517,15 @@ TEST_P(StreamBatchesTest, HandsOnEveryRowInBoundedBatchesWithValuesAndNulls) {
 
 // Regression: batches smaller than DuckDB's chunks (100, 7) or not a multiple of them (3000)
 // came out as whole chunks, up to 2047 rows more than asked for.
-INSTANTIATE_TEST_SUITE_P(
-    Sizes, StreamBatchesTest,
-    ::testing::Values(BatchCase{0, 100, true}, BatchCase{0, SIZE_MAX, false},
-                      BatchCase{1, 100, true}, BatchCase{1, 1, false},
-                      BatchCase{2048, 2048, false}, BatchCase{2049, 2048, true},
-                      BatchCase{5000, SIZE_MAX, true}, BatchCase{5000, SIZE_MAX, false},
-                      BatchCase{5000, 100, false}, BatchCase{5000, 3000, true},
-                      BatchCase{5000, 3000, false}, BatchCase{300, 7, true}));
+INSTANTIATE_TEST_SUITE_P(Sizes, StreamBatchesTest,
+                         ::testing::Values(BatchCase{0, 100, true}, BatchCase{0, SIZE_MAX, false},
+                                           BatchCase{1, 100, true}, BatchCase{1, 1, false},
+                                           BatchCase{2048, 2048, false},
+                                           BatchCase{2049, 2048, true},
+                                           BatchCase{5000, SIZE_MAX, true},
+                                           BatchCase{5000, SIZE_MAX, false},
+                                           BatchCase{5000, 100, false}, BatchCase{5000, 3000, true},
+                                           BatchCase{5000, 3000, false}, BatchCase{300, 7, true}));
 
 TEST_F(DuckTest, StreamBatchesRefusesBatchesOfNoRows) {
   DLAKE_ASSERT_OK_AND_ASSIGN(auto q, conn_->Query("SELECT 1::BIGINT AS a", "one row"));
@@ -529,8 +534,8 @@ TEST_F(DuckTest, StreamBatchesRefusesBatchesOfNoRows) {
 }
 
 TEST_F(DuckTest, StreamBatchesRefusesUnsupportedTypesNamingTheColumn) {
-  DLAKE_ASSERT_OK_AND_ASSIGN(auto q, conn_->Query("SELECT 1::BIGINT AS ok, DATE '2024-01-01' AS day",
-                                                  "a date"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(
+      auto q, conn_->Query("SELECT 1::BIGINT AS ok, DATE '2024-01-01' AS day", "a date"));
   int calls = 0;
   EXPECT_THAT(StreamBatches(q, true, SIZE_MAX,
                             [&](RecordBatch&) {

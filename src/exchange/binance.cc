@@ -8,14 +8,14 @@
 namespace dlake::exchange {
 namespace {
 
-const std::set<std::string> kSpotIntervals = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h",
-                                              "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"};
+const std::set<std::string> kSpotIntervals = {"1s", "1m", "3m", "5m",  "15m", "30m", "1h", "2h",
+                                              "4h", "6h", "8h", "12h", "1d",  "3d",  "1w", "1M"};
 
 // Binance answers errors as {"code": -1121, "msg": "Invalid symbol."}.
 std::string BinanceMessage(const net::HttpResponse& r, const nlohmann::json* json) {
   if (json && json->is_object() && json->contains("msg")) {
-    return (*json)["msg"].get<std::string>() + " (code " + json->value("code", nlohmann::json(0)).dump() +
-           ")";
+    return (*json)["msg"].get<std::string>() + " (code " +
+           json->value("code", nlohmann::json(0)).dump() + ")";
   }
   return r.body.substr(0, 200);
 }
@@ -26,7 +26,8 @@ int64_t RetryAfterMs(const net::HttpResponse& r) {
   return std::atoll(value.c_str()) * 1000;
 }
 
-net::Verdict JudgeBinance(const std::string& url, const net::HttpResponse& r, const nlohmann::json* json) {
+net::Verdict JudgeBinance(const std::string& url, const net::HttpResponse& r,
+                          const nlohmann::json* json) {
   net::Verdict v;
   if (r.status == 200 && json != nullptr) return v;
   v.kind = net::Verdict::kRetry;
@@ -47,7 +48,8 @@ net::Verdict JudgeBinance(const std::string& url, const net::HttpResponse& r, co
     v.error = FailedPrecondition(
         "Binance has banned this IP (HTTP 418) for ", ms >= 0 ? std::to_string(ms / 1000) : "?",
         " s, after continuing past rate limits; wait until the ban ends before downloading "
-        "again: ", BinanceMessage(r, json));
+        "again: ",
+        BinanceMessage(r, json));
     return v;
   }
   if (r.status == 408 || r.status >= 500) {
@@ -57,12 +59,14 @@ net::Verdict JudgeBinance(const std::string& url, const net::HttpResponse& r, co
   }
   v.kind = net::Verdict::kFail;
   if (r.status == 403) {
-    v.error = FailedPrecondition("Binance refused ", url, " (HTTP 403: firewall block or rate "
-                                 "limit violation): ", BinanceMessage(r, json));
+    v.error = FailedPrecondition("Binance refused ", url,
+                                 " (HTTP 403: firewall block or rate "
+                                 "limit violation): ",
+                                 BinanceMessage(r, json));
     return v;
   }
-  v.error = InvalidArgument("Binance rejected ", url, " (HTTP ", r.status, "): ",
-                            BinanceMessage(r, json));
+  v.error = InvalidArgument("Binance rejected ", url, " (HTTP ", r.status,
+                            "): ", BinanceMessage(r, json));
   return v;
 }
 
@@ -128,10 +132,10 @@ class Binance : public Exchange {
                           int64_t end) override {
     DLAKE_RETURN_IF_ERROR(EnsureBudget());
     const int64_t limit = candle_page_size();
-    const std::string url = base_ + (futures_ ? "/fapi/v1/klines" : "/api/v3/klines") +
-                            "?symbol=" + symbol + "&interval=" + period +
-                            "&startTime=" + std::to_string(start) +
-                            "&endTime=" + std::to_string(end - 1) + "&limit=" + std::to_string(limit);
+    const std::string url =
+        base_ + (futures_ ? "/fapi/v1/klines" : "/api/v3/klines") + "?symbol=" + symbol +
+        "&interval=" + period + "&startTime=" + std::to_string(start) +
+        "&endTime=" + std::to_string(end - 1) + "&limit=" + std::to_string(limit);
     DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, KlineWeight(limit)));
     if (!json.is_array()) return Unavailable("Binance klines from ", url, " are not an array");
     Page page;
@@ -157,9 +161,8 @@ class Binance : public Exchange {
     }
     // Selection is by open time >= startTime, oldest first, up to `limit`: a full page is
     // complete up to its last candle, a short one up to `end`.
-    page.complete_until = static_cast<int64_t>(json.size()) >= limit && !out.empty()
-                              ? out.back().ts + 1
-                              : end;
+    page.complete_until =
+        static_cast<int64_t>(json.size()) >= limit && !out.empty() ? out.back().ts + 1 : end;
     return page;
   }
 

@@ -3,34 +3,36 @@
 #include <algorithm>
 #include <map>
 
-#include "dlake/common/time.h"
 #include "dlake/common/dataset.h"
+#include "dlake/common/time.h"
 #include "exchange/exchange_impl.h"
 
 namespace dlake::exchange {
 namespace {
 
 const std::map<std::string, std::string> kIntervals = {
-    {"1m", "1"},    {"3m", "3"},     {"5m", "5"},     {"15m", "15"}, {"30m", "30"},
-    {"1h", "60"},   {"2h", "120"},   {"4h", "240"},   {"6h", "360"}, {"12h", "720"},
-    {"1d", "D"},    {"1w", "W"},     {"1M", "M"},
+    {"1m", "1"},  {"3m", "3"},   {"5m", "5"},   {"15m", "15"}, {"30m", "30"},
+    {"1h", "60"}, {"2h", "120"}, {"4h", "240"}, {"6h", "360"}, {"12h", "720"},
+    {"1d", "D"},  {"1w", "W"},   {"1M", "M"},
 };
 
 std::string RetMessage(const nlohmann::json* json) {
   if (json && json->is_object()) {
-    return json->value("retMsg", "") + " (retCode " + json->value("retCode", nlohmann::json(0)).dump() +
-           ")";
+    return json->value("retMsg", "") + " (retCode " +
+           json->value("retCode", nlohmann::json(0)).dump() + ")";
   }
   return "";
 }
 
-net::Verdict JudgeBybit(const std::string& url, const net::HttpResponse& r, const nlohmann::json* json) {
+net::Verdict JudgeBybit(const std::string& url, const net::HttpResponse& r,
+                        const nlohmann::json* json) {
   net::Verdict v;
   if (r.status == 403) {
     v.kind = net::Verdict::kFail;
-    v.error = FailedPrecondition("Bybit blocked this IP (HTTP 403 \"access too frequent\"): the "
-                                 "IP rate limit was broken; Bybit asks to wait at least 10 "
-                                 "minutes before requesting again");
+    v.error = FailedPrecondition(
+        "Bybit blocked this IP (HTTP 403 \"access too frequent\"): the "
+        "IP rate limit was broken; Bybit asks to wait at least 10 "
+        "minutes before requesting again");
     return v;
   }
   v.kind = net::Verdict::kRetry;
@@ -44,8 +46,10 @@ net::Verdict JudgeBybit(const std::string& url, const net::HttpResponse& r, cons
     return v;
   }
   if (json == nullptr || !json->is_object() || !json->contains("retCode")) {
-    v.error = Unavailable("Bybit answered ", url, " (HTTP ", r.status, ") with a body that is not "
-                          "its JSON envelope: '", r.body.substr(0, 80), "'");
+    v.error = Unavailable("Bybit answered ", url, " (HTTP ", r.status,
+                          ") with a body that is not "
+                          "its JSON envelope: '",
+                          r.body.substr(0, 80), "'");
     return v;
   }
   const int64_t code = (*json)["retCode"].is_number() ? (*json)["retCode"].get<int64_t>() : -1;
@@ -128,10 +132,10 @@ class Bybit : public Exchange {
     const auto step = ParsePeriodMs(period, start);
     int64_t window_end = end - 1;
     if (step > 0) window_end = std::min(end - 1, start + (candle_page_size() - 1) * step);
-    const std::string url = base_ + "/v5/market/kline?category=" + category_ + "&symbol=" +
-                            symbol + "&interval=" + kIntervals.at(period) +
-                            "&start=" + std::to_string(start) + "&end=" + std::to_string(window_end) +
-                            "&limit=" + std::to_string(candle_page_size());
+    const std::string url =
+        base_ + "/v5/market/kline?category=" + category_ + "&symbol=" + symbol +
+        "&interval=" + kIntervals.at(period) + "&start=" + std::to_string(start) +
+        "&end=" + std::to_string(window_end) + "&limit=" + std::to_string(candle_page_size());
     DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
     if (json.contains("time") && json["time"].is_number_integer()) {
       clock_offset_ms_ = json["time"].get<int64_t>() - net::WallClockMs();

@@ -476,8 +476,7 @@ Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const Download
   // Everything is resolved and checked before the first candle is fetched.
   std::vector<ResolvedSymbol> symbols;
   for (const auto& text : request.symbols) {
-    DLAKE_ASSIGN_OR_RETURN(auto resolved,
-                           ResolveSymbol(ctx, exchange, market, text));
+    DLAKE_ASSIGN_OR_RETURN(auto resolved, ResolveSymbol(ctx, exchange, market, text));
     symbols.push_back(std::move(resolved));
   }
   DownloadReport report;

@@ -3,13 +3,12 @@
 
 #include "exchange/downloader.h"
 
-#include "net/api_client.h"
-
 #include <cstdlib>
 #include <sstream>
 
 #include "dlake/common/time.h"
 #include "dlake/lake.h"
+#include "net/api_client.h"
 #include "testing/fake_exchange.h"
 #include "testing/test_util.h"
 
@@ -32,7 +31,8 @@ class DownloadTest : public ::testing::Test {
     auto fake = FakeExchange::Start(std::move(options));
     ASSERT_THAT(fake.status(), IsOk());
     fake_ = std::move(fake).value();
-    for (const char* var : {"DLAKE_BINANCE_SPOT_URL", "DLAKE_BINANCE_FUTURES_URL", "DLAKE_BYBIT_URL"}) {
+    for (const char* var :
+         {"DLAKE_BINANCE_SPOT_URL", "DLAKE_BINANCE_FUTURES_URL", "DLAKE_BYBIT_URL"}) {
       ::setenv(var, fake_->base_url().c_str(), 1);
     }
     auto lake = Lake::Init(dir_.Join("lake"), LakeOptions{});
@@ -45,8 +45,8 @@ class DownloadTest : public ::testing::Test {
     StartFake();
   }
 
-  DownloadRequest Request(const std::string& exchange, const std::string& symbol,
-                          int64_t start, int64_t end, const std::string& period = "1m") {
+  DownloadRequest Request(const std::string& exchange, const std::string& symbol, int64_t start,
+                          int64_t end, const std::string& period = "1m") {
     DownloadRequest r;
     r.exchange = exchange;
     r.symbols = {symbol};
@@ -228,11 +228,18 @@ TEST_F(DownloadTest, TransientFailuresAreRetriedAndTheDownloadCompletes) {
   const int64_t end = NowMinute();
   const int64_t start = end - 1500 * kMsPerMinute;
   // Five failures in a row on the first page, then more on later ones: within the 6 attempts.
-  fake_->InjectFault(FaultSpec{.kind = FaultKind::kHttpError, .count = 1, .path_prefix = "/fapi/v1/klines", .status = 503});
-  fake_->InjectFault(FaultSpec{.kind = FaultKind::kHtmlOk, .count = 1, .path_prefix = "/fapi/v1/klines"});
-  fake_->InjectFault(FaultSpec{.kind = FaultKind::kTruncatedBody, .count = 1, .path_prefix = "/fapi/v1/klines"});
-  fake_->InjectFault(FaultSpec{.kind = FaultKind::kDropConnection, .count = 1, .path_prefix = "/fapi/v1/klines"});
-  fake_->InjectFault(FaultSpec{.kind = FaultKind::kTooManyRequests, .count = 1, .path_prefix = "/fapi/v1/klines", .retry_after_s = 1});
+  fake_->InjectFault(FaultSpec{
+      .kind = FaultKind::kHttpError, .count = 1, .path_prefix = "/fapi/v1/klines", .status = 503});
+  fake_->InjectFault(
+      FaultSpec{.kind = FaultKind::kHtmlOk, .count = 1, .path_prefix = "/fapi/v1/klines"});
+  fake_->InjectFault(
+      FaultSpec{.kind = FaultKind::kTruncatedBody, .count = 1, .path_prefix = "/fapi/v1/klines"});
+  fake_->InjectFault(
+      FaultSpec{.kind = FaultKind::kDropConnection, .count = 1, .path_prefix = "/fapi/v1/klines"});
+  fake_->InjectFault(FaultSpec{.kind = FaultKind::kTooManyRequests,
+                               .count = 1,
+                               .path_prefix = "/fapi/v1/klines",
+                               .retry_after_s = 1});
   auto report = lake_->DownloadHistory(Request("binance", "BTCUSDT", start, end));
   ASSERT_THAT(report.status(), IsOk());
   EXPECT_EQ(fake_->Stats().faults_applied, 5);
@@ -247,22 +254,22 @@ TEST_F(DownloadTest, TransientFailuresAreRetriedAndTheDownloadCompletes) {
 TEST_F(DownloadTest, BansStopWithTheBanNamed) {
   fake_->Ban(testing::FakeApi::kBinanceUsdm, 120000);
   const int64_t end = NowMinute();
-  EXPECT_THAT(lake_->DownloadHistory(Request("binance", "BTCUSDT", end - 100 * kMsPerMinute, end))
-                  .status(),
-              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("banned this IP (HTTP 418) for 120 s")));
+  EXPECT_THAT(
+      lake_->DownloadHistory(Request("binance", "BTCUSDT", end - 100 * kMsPerMinute, end)).status(),
+      StatusIs(StatusCode::kFailedPrecondition, HasSubstr("banned this IP (HTTP 418) for 120 s")));
   fake_->Ban(testing::FakeApi::kBybit, 600000);
-  EXPECT_THAT(lake_->DownloadHistory(Request("bybit", "BTCUSDT", end - 100 * kMsPerMinute, end))
-                  .status(),
-              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("403")));
+  EXPECT_THAT(
+      lake_->DownloadHistory(Request("bybit", "BTCUSDT", end - 100 * kMsPerMinute, end)).status(),
+      StatusIs(StatusCode::kFailedPrecondition, HasSubstr("403")));
 }
 
 TEST_F(DownloadTest, UnknownSymbolsAndIntervalsFailBeforeAnyDownload) {
   const int64_t end = NowMinute();
   EXPECT_THAT(lake_->DownloadHistory(Request("binance", "NOPEUSDT", end - kMsPerDay, end)).status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown symbol 'NOPEUSDT'")));
-  EXPECT_THAT(lake_->DownloadHistory(Request("binance", "BTCUSDT", end - kMsPerDay, end, "1s"))
-                  .status(),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("no '1s' candles")));
+  EXPECT_THAT(
+      lake_->DownloadHistory(Request("binance", "BTCUSDT", end - kMsPerDay, end, "1s")).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("no '1s' candles")));
   EXPECT_EQ(Requests("/fapi/v1/klines"), 0);
 }
 

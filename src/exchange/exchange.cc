@@ -38,8 +38,8 @@ Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings,
   ClientSettings client{settings.Integer(setting::kRetryBaseMs), ""};
   if (exchange == "BINANCE") {
     const bool futures = market == "FUTURES";
-    client.base_url = settings.Text(futures ? setting::kBinanceFuturesUrl
-                                            : setting::kBinanceSpotUrl);
+    client.base_url =
+        settings.Text(futures ? setting::kBinanceFuturesUrl : setting::kBinanceSpotUrl);
     return MakeBinance(futures, client);
   }
   client.base_url = settings.Text(setting::kBybitUrl);

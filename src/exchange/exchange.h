@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "dlake/catalog/symbol_info.h"
 #include "dlake/common/settings.h"
 #include "dlake/common/status.h"
-#include "dlake/catalog/symbol_info.h"
 #include "net/api_client.h"
 
 namespace dlake::exchange {
@@ -64,8 +64,7 @@ class Exchange {
 
 // A client for one market (names as in dlake/exchange/markets.h, any case). Base URLs and retry
 // pacing from the settings binance.spot_url, binance.futures_url, bybit.url, retry_base_ms.
-Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings,
-                                               std::string_view exchange,
+Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings, std::string_view exchange,
                                                std::string_view market);
 
 // A JSON value that may be a number or a decimal string, as a double / int64.

@@ -63,10 +63,11 @@ std::string DescribeSource(const std::vector<std::string>& files) {
 Result<int64_t> CountDuplicates(duck::Connection& conn, const std::string& table,
                                 const DatasetId& dataset) {
   const std::string key = storage::JoinIdentifiers(storage::KeysFor(dataset).dedup);
-  DLAKE_ASSIGN_OR_RETURN(auto q, conn.Query(
-      "SELECT coalesce(sum(n - 1), 0)::BIGINT FROM (SELECT count(*) AS n FROM " +
-          duck::QuoteIdentifier(table) + " GROUP BY " + key + " HAVING count(*) > 1)",
-      "counting duplicate rows"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto q,
+      conn.Query("SELECT coalesce(sum(n - 1), 0)::BIGINT FROM (SELECT count(*) AS n FROM " +
+                     duck::QuoteIdentifier(table) + " GROUP BY " + key + " HAVING count(*) > 1)",
+                 "counting duplicate rows"));
   return q.GetInt64(0, 0);
 }
 

@@ -20,11 +20,16 @@ bool IsCandles(const DatasetId& d) { return d.type == kTypeRaw || d.type == kTyp
 // Columns the lake knows per data type, with their fixed kinds.
 const std::vector<KnownColumn>& KnownColumns(const DatasetId& d) {
   static const std::vector<KnownColumn> candles = {
-      {"ts", ValueKind::kTime, true},          {"open", ValueKind::kDouble, true},
-      {"high", ValueKind::kDouble, true},      {"low", ValueKind::kDouble, true},
-      {"close", ValueKind::kDouble, true},     {"volume", ValueKind::kDouble, true},
-      {"close_time", ValueKind::kTime, false}, {"quote_volume", ValueKind::kDouble, false},
-      {"trades", ValueKind::kInt64, false},    {"taker_buy_base", ValueKind::kDouble, false},
+      {"ts", ValueKind::kTime, true},
+      {"open", ValueKind::kDouble, true},
+      {"high", ValueKind::kDouble, true},
+      {"low", ValueKind::kDouble, true},
+      {"close", ValueKind::kDouble, true},
+      {"volume", ValueKind::kDouble, true},
+      {"close_time", ValueKind::kTime, false},
+      {"quote_volume", ValueKind::kDouble, false},
+      {"trades", ValueKind::kInt64, false},
+      {"taker_buy_base", ValueKind::kDouble, false},
       {"taker_buy_quote", ValueKind::kDouble, false},
   };
   static const std::vector<KnownColumn> trades = {
@@ -60,12 +65,12 @@ const std::map<std::string, std::string>& Aliases(const DatasetId& d) {
       {"ignore", ""},
   };
   static const std::map<std::string, std::string> trades = {
-      {"id", "trade_id"},          {"agg_trade_id", "trade_id"}, {"time", "ts"},
-      {"transact_time", "ts"},     {"timestamp", "ts"},          {"quantity", "qty"},
+      {"id", "trade_id"},      {"agg_trade_id", "trade_id"}, {"time", "ts"},
+      {"transact_time", "ts"}, {"timestamp", "ts"},          {"quantity", "qty"},
   };
   static const std::map<std::string, std::string> series = {
-      {"timestamp", "ts"}, {"time", "ts"}, {"calc_time", "ts"}, {"funding_time", "ts"},
-      {"fundingtime", "ts"},
+      {"timestamp", "ts"},    {"time", "ts"},        {"calc_time", "ts"},
+      {"funding_time", "ts"}, {"fundingtime", "ts"},
   };
   if (IsCandles(d)) return candles;
   if (d.type == kTypeTicks) return trades;
@@ -81,18 +86,23 @@ struct HeaderlessForm {
 
 const std::vector<HeaderlessForm>& HeaderlessForms(const DatasetId& d) {
   static const std::vector<HeaderlessForm> candles = {
-      {12, "Binance klines (12 columns, no header)",
+      {12,
+       "Binance klines (12 columns, no header)",
        {"ts", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
         "taker_buy_base", "taker_buy_quote", ""}},
-      {6, "ts,open,high,low,close,volume (no header)",
+      {6,
+       "ts,open,high,low,close,volume (no header)",
        {"ts", "open", "high", "low", "close", "volume"}},
   };
   static const std::vector<HeaderlessForm> trades = {
-      {7, "Binance spot trades (7 columns, no header)",
+      {7,
+       "Binance spot trades (7 columns, no header)",
        {"trade_id", "price", "qty", "quote_qty", "ts", "is_buyer_maker", "is_best_match"}},
-      {6, "Binance futures trades (6 columns, no header)",
+      {6,
+       "Binance futures trades (6 columns, no header)",
        {"trade_id", "price", "qty", "quote_qty", "ts", "is_buyer_maker"}},
-      {8, "Binance aggTrades (8 columns, no header)",
+      {8,
+       "Binance aggTrades (8 columns, no header)",
        {"trade_id", "price", "qty", "first_trade_id", "last_trade_id", "ts", "is_buyer_maker",
         "is_best_match"}},
   };
@@ -152,8 +162,8 @@ Status CheckRequired(const DatasetId& d, const std::string& file, const CsvLayou
     bool present = std::any_of(layout.columns.begin(), layout.columns.end(),
                                [&](const TargetColumn& c) { return c.name == k.name; });
     if (!present) {
-      return InvalidArgument(file, ":1: the header has no '", k.name, "' column, which ",
-                             d.type, " data needs");
+      return InvalidArgument(file, ":1: the header has no '", k.name, "' column, which ", d.type,
+                             " data needs");
     }
   }
   return Status::Ok();
@@ -212,8 +222,10 @@ Result<CsvLayout> HeaderLayout(const DatasetId& d, const std::string& file,
     layout.columns.insert(layout.columns.begin(), moved);
     for (int& target : layout.field_to_column) {
       if (target < 0) continue;
-      if (static_cast<size_t>(target) == ts_index) target = 0;
-      else if (static_cast<size_t>(target) < ts_index) ++target;
+      if (static_cast<size_t>(target) == ts_index)
+        target = 0;
+      else if (static_cast<size_t>(target) < ts_index)
+        ++target;
     }
   }
   return layout;
@@ -257,10 +269,14 @@ Result<CsvLayout> HeaderlessLayout(const DatasetId& d, const std::string& file,
 duck::Type StorageType(ValueKind kind) {
   switch (kind) {
     case ValueKind::kTime:
-    case ValueKind::kInt64: return duck::Type::kBigInt;
-    case ValueKind::kDouble: return duck::Type::kDouble;
-    case ValueKind::kBool: return duck::Type::kBoolean;
-    case ValueKind::kString: return duck::Type::kVarchar;
+    case ValueKind::kInt64:
+      return duck::Type::kBigInt;
+    case ValueKind::kDouble:
+      return duck::Type::kDouble;
+    case ValueKind::kBool:
+      return duck::Type::kBoolean;
+    case ValueKind::kString:
+      return duck::Type::kVarchar;
   }
   return duck::Type::kVarchar;
 }

@@ -29,14 +29,15 @@ std::string FirstLine(const std::string& path) {
 }
 
 TEST(CsvLayoutTest, BinanceSpotKlinesWithoutHeader) {
-  const std::string path = testing::SharedPath("api-samples/binance-vision/ADABTC-1m-2021-11-27.csv");
+  const std::string path =
+      testing::SharedPath("api-samples/binance-vision/ADABTC-1m-2021-11-27.csv");
   auto layout = DetectLayout(Candles(), path, FirstLine(path), {});
   ASSERT_THAT(layout.status(), IsOk());
   EXPECT_FALSE(layout->has_header);
   EXPECT_EQ(layout->field_count, 12u);
-  EXPECT_THAT(Names(*layout), ElementsAre("ts", "open", "high", "low", "close", "volume",
-                                          "close_time", "quote_volume", "trades",
-                                          "taker_buy_base", "taker_buy_quote"));
+  EXPECT_THAT(Names(*layout),
+              ElementsAre("ts", "open", "high", "low", "close", "volume", "close_time",
+                          "quote_volume", "trades", "taker_buy_base", "taker_buy_quote"));
   EXPECT_EQ(layout->field_to_column.back(), -1);  // "ignore" is dropped
 }
 
@@ -46,9 +47,9 @@ TEST(CsvLayoutTest, BinanceFuturesKlinesWithHeader) {
   auto layout = DetectLayout(Candles(), path, FirstLine(path), {});
   ASSERT_THAT(layout.status(), IsOk());
   EXPECT_TRUE(layout->has_header);
-  EXPECT_THAT(Names(*layout), ElementsAre("ts", "open", "high", "low", "close", "volume",
-                                          "close_time", "quote_volume", "trades",
-                                          "taker_buy_base", "taker_buy_quote"));
+  EXPECT_THAT(Names(*layout),
+              ElementsAre("ts", "open", "high", "low", "close", "volume", "close_time",
+                          "quote_volume", "trades", "taker_buy_base", "taker_buy_quote"));
 }
 
 TEST(CsvLayoutTest, SixColumnsWithAndWithoutHeader) {
@@ -61,12 +62,12 @@ TEST(CsvLayoutTest, SixColumnsWithAndWithoutHeader) {
 }
 
 TEST(CsvLayoutTest, HeaderedCsvKeepsExtraColumnsWithInferredKinds) {
-  auto layout = DetectLayout(Candles(), "f.csv", "open,high,low,close,volume,ts,rsi,label,flag",
-                             {"1,2,0.5,1.5,10,1704067200000,55.5,up,true",
-                              "1,2,0.5,1.5,10,1704067260000,61,down,false"});
+  auto layout = DetectLayout(
+      Candles(), "f.csv", "open,high,low,close,volume,ts,rsi,label,flag",
+      {"1,2,0.5,1.5,10,1704067200000,55.5,up,true", "1,2,0.5,1.5,10,1704067260000,61,down,false"});
   ASSERT_THAT(layout.status(), IsOk());
-  EXPECT_THAT(Names(*layout), ElementsAre("ts", "open", "high", "low", "close", "volume", "rsi",
-                                          "label", "flag"));
+  EXPECT_THAT(Names(*layout),
+              ElementsAre("ts", "open", "high", "low", "close", "volume", "rsi", "label", "flag"));
   EXPECT_EQ(layout->columns[6].kind, ValueKind::kDouble);
   EXPECT_EQ(layout->columns[7].kind, ValueKind::kString);
   EXPECT_EQ(layout->columns[8].kind, ValueKind::kBool);
@@ -76,8 +77,9 @@ TEST(CsvLayoutTest, HeaderedCsvKeepsExtraColumnsWithInferredKinds) {
 }
 
 TEST(CsvLayoutTest, MissingRequiredColumnNamesIt) {
-  EXPECT_THAT(DetectLayout(Candles(), "f.csv", "ts,open,high,low,close", {}).status(),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("f.csv:1: the header has no 'volume'")));
+  EXPECT_THAT(
+      DetectLayout(Candles(), "f.csv", "ts,open,high,low,close", {}).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("f.csv:1: the header has no 'volume'")));
   EXPECT_THAT(DetectLayout(Candles(), "f.csv", "time_x,open,high,low,close,volume", {}).status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("'ts'")));
 }

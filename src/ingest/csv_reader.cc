@@ -68,7 +68,7 @@ Result<bool> CsvLineReader::Next(std::string_view* line) {
     std::string_view text(start, len);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (line_number_ == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // BOM
-    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;             // blank line
     *line = text;
     return true;
   }

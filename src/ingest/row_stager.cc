@@ -16,11 +16,16 @@ constexpr size_t kMaxReportedBadRows = 20;
 
 const char* KindName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kTime: return "an integer timestamp";
-    case ValueKind::kInt64: return "an integer";
-    case ValueKind::kDouble: return "a number";
-    case ValueKind::kBool: return "true or false";
-    case ValueKind::kString: return "text";
+    case ValueKind::kTime:
+      return "an integer timestamp";
+    case ValueKind::kInt64:
+      return "an integer";
+    case ValueKind::kDouble:
+      return "a number";
+    case ValueKind::kBool:
+      return "true or false";
+    case ValueKind::kString:
+      return "text";
   }
   return "?";
 }
@@ -79,7 +84,8 @@ Status RowStager::ReconcileSchema(CsvLayout& layout, std::vector<int>& staging_i
     // connections read it in parallel.
     std::string ddl = "CREATE TABLE " + table + " (";
     for (const auto& c : layout.columns) {
-      ddl += duck::QuoteIdentifier(c.name) + " " + std::string(duck::TypeSqlName(StorageType(c.kind))) + ", ";
+      ddl += duck::QuoteIdentifier(c.name) + " " +
+             std::string(duck::TypeSqlName(StorageType(c.kind))) + ", ";
     }
     ddl += "_seq BIGINT)";
     DLAKE_RETURN_IF_ERROR(conn_.Execute(ddl, "creating the staging table"));
@@ -116,8 +122,12 @@ class RowStager::FileStager {
  public:
   FileStager(RowStager& owner, const std::string& path, const CsvLayout& layout,
              std::vector<int> staging_index, IngestReport& report)
-      : owner_(owner), path_(path), layout_(layout), staging_index_(std::move(staging_index)),
-        report_(report), values_(layout.columns.size()) {
+      : owner_(owner),
+        path_(path),
+        layout_(layout),
+        staging_index_(std::move(staging_index)),
+        report_(report),
+        values_(layout.columns.size()) {
     // Candle and trade rules apply to those types only; alt series are free-form.
     const bool candles = owner_.dataset_.type == kTypeRaw || owner_.dataset_.type == kTypeAgg;
     const bool trades = owner_.dataset_.type == kTypeTicks;
@@ -270,14 +280,20 @@ class RowStager::FileStager {
       }
       switch (owner_.columns_[s].kind) {
         case ValueKind::kTime:
-        case ValueKind::kInt64: chunk_.Data<int64_t>(s)[row] = v.i; break;
+        case ValueKind::kInt64:
+          chunk_.Data<int64_t>(s)[row] = v.i;
+          break;
         case ValueKind::kDouble:
           // A file's integer column staged into a column widened to DOUBLE.
           chunk_.Data<double>(s)[row] =
               layout_.columns[col].kind == ValueKind::kInt64 ? static_cast<double>(v.i) : v.d;
           break;
-        case ValueKind::kBool: chunk_.Data<bool>(s)[row] = v.b; break;
-        case ValueKind::kString: chunk_.SetString(s, row, StringOf(col, v)); break;
+        case ValueKind::kBool:
+          chunk_.Data<bool>(s)[row] = v.b;
+          break;
+        case ValueKind::kString:
+          chunk_.SetString(s, row, StringOf(col, v));
+          break;
       }
     }
     // Staging columns this file does not have are NULL.
@@ -299,10 +315,14 @@ class RowStager::FileStager {
 
   std::string StringOf(size_t col, const Value& v) {
     switch (layout_.columns[col].kind) {
-      case ValueKind::kString: return std::string(v.s);
-      case ValueKind::kBool: return v.b ? "true" : "false";
-      case ValueKind::kDouble: return Num(v.d);
-      default: return std::to_string(v.i);
+      case ValueKind::kString:
+        return std::string(v.s);
+      case ValueKind::kBool:
+        return v.b ? "true" : "false";
+      case ValueKind::kDouble:
+        return Num(v.d);
+      default:
+        return std::to_string(v.i);
     }
   }
 
@@ -334,8 +354,8 @@ class RowStager::FileStager {
   duck::DataChunk chunk_;
   std::unique_ptr<duck::Appender> appender_;
   size_t rows_ = 0;
-  int ts_ = -1, key_ = -1, open_ = -1, high_ = -1, low_ = -1, close_ = -1, volume_ = -1, price_ = -1,
-      qty_ = -1;
+  int ts_ = -1, key_ = -1, open_ = -1, high_ = -1, low_ = -1, close_ = -1, volume_ = -1,
+      price_ = -1, qty_ = -1;
 };
 
 Status RowStager::StageFile(const std::string& path, IngestReport& report) {

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dlake/common/status.h"
 #include "dlake/common/dataset.h"
+#include "dlake/common/status.h"
 #include "dlake/ingest/ingest_request.h"
 #include "duck/duck.h"
 #include "ingest/csv_layout.h"

@@ -1,6 +1,5 @@
 #include "dlake/lake.h"
 
-
 #include <cstdlib>
 #include <filesystem>
 
@@ -98,8 +97,10 @@ Result<std::unique_ptr<Lake>> Lake::Open(const std::string& dir, const LakeOptio
 Result<std::string> Lake::Locate(const std::string& explicit_dir) {
   if (!explicit_dir.empty()) {
     if (!IsLake(explicit_dir)) {
-      return NotFound("'", explicit_dir, "' is not a lake (no manifest.db); create one with "
-                      "'dlake init ", explicit_dir, "'");
+      return NotFound("'", explicit_dir,
+                      "' is not a lake (no manifest.db); create one with "
+                      "'dlake init ",
+                      explicit_dir, "'");
     }
     return explicit_dir;
   }
@@ -166,8 +167,9 @@ Result<RecordBatch> Lake::Read(const ReadRequest& request) {
 
 Status Lake::Scan(const ReadRequest& request, size_t batch_rows,
                   const std::function<Status(const RecordBatch&)>& sink) {
-  return storage::Reader(impl_->ctx).Scan(request, batch_rows,
-                                          [&](RecordBatch& batch) { return sink(batch); });
+  return storage::Reader(impl_->ctx).Scan(request, batch_rows, [&](RecordBatch& batch) {
+    return sink(batch);
+  });
 }
 
 Result<int64_t> Lake::Export(const ReadRequest& request, ExportFormat format,
@@ -202,8 +204,8 @@ Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
   options.dry_run = request.dry_run;
   options.source = "delete";
   for (const auto& summary : datasets) {
-    DLAKE_ASSIGN_OR_RETURN(WriteReport write, writer.DeleteRange(summary.id, request.start,
-                                                                 request.end, options));
+    DLAKE_ASSIGN_OR_RETURN(WriteReport write,
+                           writer.DeleteRange(summary.id, request.start, request.end, options));
     if (write.days.empty()) continue;
     if (!request.dry_run) PruneDatasetDirs(impl_->ctx, summary.id);
     report.datasets.push_back(DatasetDeletion{summary.id, std::move(write)});

@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <thread>
 #include <sstream>
+#include <thread>
 
 #include "dlake/common/time.h"
 #include "testing/test_util.h"
@@ -86,8 +86,9 @@ TEST_F(LakeTest, IngestWritesDayFilesWithManifestRowsAndTheSourceData) {
 
   auto files = *lake_->ListFiles(DatasetFilter{});
   ASSERT_EQ(files.size(), 3u);
-  EXPECT_THAT(files[0].path, ::testing::StartsWith(
-                                 "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/01/BTCUSDT-1m-2024-01-01-"));
+  EXPECT_THAT(files[0].path,
+              ::testing::StartsWith(
+                  "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/01/BTCUSDT-1m-2024-01-01-"));
   for (const auto& f : files) {
     EXPECT_EQ(f.rows, 1440);
     EXPECT_EQ(f.time_to - f.time_from, 1439 * 60000);
@@ -119,7 +120,7 @@ TEST_F(LakeTest, IngestWritesDayFilesWithManifestRowsAndTheSourceData) {
 TEST_F(LakeTest, MidnightBoundariesLandInDifferentDayFolders) {
   std::string csv = Csv("edge.csv",
                         "ts,open,high,low,close,volume\n"
-                        "1704153599999,1,2,0.5,1.5,10\n"  // 2024-01-01T23:59:59.999
+                        "1704153599999,1,2,0.5,1.5,10\n"    // 2024-01-01T23:59:59.999
                         "1704153600000,1,2,0.5,1.5,10\n");  // 2024-01-02T00:00:00.000
   ASSERT_THAT(Ingest({csv}, Btc("alt", "funding")).status(), IsOk());
   auto files = *lake_->ListFiles(DatasetFilter{});
@@ -213,7 +214,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadRowCase{"1704067260000,1,2,0.5,1.5,-1", "volume -1 is negative"},
                       BadRowCase{"1704067260000,1,0.4,0.5,0.45,1", "low 0.5 is above high 0.4"},
                       BadRowCase{"1704067,1,2,0.5,1.5,10", "ts 1704067 is outside the sane range"},
-                      BadRowCase{"1704067290000,1,2,0.5,1.5,10", "ts 2024-01-01T00:01:30.000Z is not aligned to the 1m period"},
+                      BadRowCase{"1704067290000,1,2,0.5,1.5,10",
+                                 "ts 2024-01-01T00:01:30.000Z is not aligned to the 1m period"},
                       BadRowCase{"1704067260000,1,2,0.5,1.5", "expected 6 fields, found 5"},
                       BadRowCase{",1,2,0.5,1.5,10", "field 'ts' is empty"}));
 
@@ -252,8 +254,8 @@ TEST_F(LakeTest, MicrosecondTimestampsAreNormalisedToMilliseconds) {
       testing::SharedPath("api-samples/binance-vision/DOGEUSDT-1s-2025-01-01.head3.csv");
   ASSERT_THAT(Ingest({doge}, *DatasetId::Make("binance", "spot", "DOGEUSDT", "raw", "1s")).status(),
               IsOk());
-  RecordBatch b = ReadAll(*DatasetId::Make("binance", "spot", "DOGEUSDT", "raw", "1s"),
-                          {"ts", "close_time"});
+  RecordBatch b =
+      ReadAll(*DatasetId::Make("binance", "spot", "DOGEUSDT", "raw", "1s"), {"ts", "close_time"});
   EXPECT_THAT(b.columns[0].ints, ElementsAre(1735689600000, 1735689601000, 1735689602000));
   EXPECT_EQ(b.columns[1].ints[0], 1735689600999);
 }
@@ -358,7 +360,8 @@ TEST_F(LakeTest, ReadHonoursRangeColumnsAndLimit) {
   request.limit = 1;
   EXPECT_EQ(lake_->Read(request)->num_rows, 1u);
   request.columns = {"nope"};
-  EXPECT_THAT(lake_->Read(request).status(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("nope")));
+  EXPECT_THAT(lake_->Read(request).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("nope")));
 }
 
 TEST_F(LakeTest, ResolveDatasetAsksForTheMarketWhenAmbiguous) {
@@ -374,7 +377,8 @@ TEST_F(LakeTest, ResolveDatasetAsksForTheMarketWhenAmbiguous) {
   filter.market = "SPOT";
   EXPECT_EQ(lake_->ResolveDataset(filter)->market, "SPOT");
   filter.symbol = "ETHUSDT";
-  EXPECT_THAT(lake_->ResolveDataset(filter).status(), StatusIs(StatusCode::kNotFound, HasSubstr("ETHUSDT")));
+  EXPECT_THAT(lake_->ResolveDataset(filter).status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("ETHUSDT")));
 }
 
 TEST_F(LakeTest, DeleteRemovesFilesAndRowsAndFreesSpace) {
@@ -440,7 +444,8 @@ TEST_F(LakeTest, VerifyFindsOrphansDeadRowsChecksumsAndLeftoversAndRepairs) {
   auto files = *lake_->ListFiles(DatasetFilter{});
   const std::string root = lake_->root() + "/";
   testing::WriteFile(root + "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/01/stray.parquet", "x");
-  testing::WriteFile(root + "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/01/.tmp-999999999-0-day.parquet", "x");
+  testing::WriteFile(
+      root + "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/01/.tmp-999999999-0-day.parquet", "x");
   fs::remove(root + files[1].path);                       // dead manifest row
   testing::WriteFile(root + files[0].path, "corrupted");  // checksum mismatch
 

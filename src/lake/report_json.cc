@@ -1,8 +1,7 @@
-#include "dlake/json.h"
-
 #include <nlohmann/json.hpp>
 
 #include "dlake/common/time.h"
+#include "dlake/json.h"
 
 namespace dlake {
 namespace {
@@ -12,10 +11,12 @@ using Json = nlohmann::json;
 std::string Dump(const Json& value, int indent) { return value.dump(indent); }
 
 Json DatasetJson(const DatasetSummary& d) {
-  return {{"dataset", d.id.Path()}, {"exchange", d.id.exchange}, {"market", d.id.market},
-          {"symbol", d.id.symbol},  {"type", d.id.type},         {"period", d.id.period},
-          {"files", d.files},       {"rows", d.rows},            {"bytes", d.bytes},
-          {"time_from", d.time_from}, {"time_to", d.time_to},    {"known_gaps", d.known_gaps}};
+  return {{"dataset", d.id.Path()}, {"exchange", d.id.exchange},
+          {"market", d.id.market},  {"symbol", d.id.symbol},
+          {"type", d.id.type},      {"period", d.id.period},
+          {"files", d.files},       {"rows", d.rows},
+          {"bytes", d.bytes},       {"time_from", d.time_from},
+          {"time_to", d.time_to},   {"known_gaps", d.known_gaps}};
 }
 
 Json FileJson(const FileEntry& f) {
@@ -41,11 +42,16 @@ Json FileJson(const FileEntry& f) {
 
 Json DatasetCheckJson(const DatasetCheck& d) {
   Json gaps = Json::array();
-  for (const auto& g : d.gaps) gaps.push_back({{"from", g.from}, {"to", g.to}, {"missing", g.missing}});
-  return {{"dataset", d.dataset.Path()}, {"files", d.files},
-          {"rows", d.rows},              {"gaps", gaps},
-          {"missing_periods", d.missing_periods}, {"known_gaps", d.known_gaps},
-          {"duplicates", d.duplicates},  {"out_of_order", d.out_of_order},
+  for (const auto& g : d.gaps)
+    gaps.push_back({{"from", g.from}, {"to", g.to}, {"missing", g.missing}});
+  return {{"dataset", d.dataset.Path()},
+          {"files", d.files},
+          {"rows", d.rows},
+          {"gaps", gaps},
+          {"missing_periods", d.missing_periods},
+          {"known_gaps", d.known_gaps},
+          {"duplicates", d.duplicates},
+          {"out_of_order", d.out_of_order},
           {"mismatches", d.mismatches}};
 }
 
@@ -59,20 +65,28 @@ std::string ToJson(const InitResult& r, int indent) {
 std::string ToJson(const IngestReport& r, const DatasetId& id, int indent) {
   Json days = Json::array();
   for (const auto& d : r.write.days) {
-    days.push_back({{"day", FormatDay(d.day)}, {"action", DayActionName(d.action)},
-                    {"rows_before", d.rows_before}, {"rows_after", d.rows_after},
+    days.push_back({{"day", FormatDay(d.day)},
+                    {"action", DayActionName(d.action)},
+                    {"rows_before", d.rows_before},
+                    {"rows_after", d.rows_after},
                     {"path", d.path}});
   }
   Json bad = Json::array();
   for (const auto& b : r.first_bad_rows) {
     bad.push_back({{"file", b.file}, {"line", b.line}, {"reason", b.reason}});
   }
-  return Dump({{"dataset", id.Path()},        {"dry_run", r.dry_run},
-               {"files", r.files},            {"rows_read", r.rows_read},
-               {"rows_bad", r.rows_bad},      {"first_bad_rows", bad},
-               {"duplicates", r.duplicates},  {"out_of_order", r.out_of_order},
-               {"time_from", r.time_from},    {"time_to", r.time_to},
-               {"columns", r.columns},        {"days_created", r.write.Count(DayAction::kCreated)},
+  return Dump({{"dataset", id.Path()},
+               {"dry_run", r.dry_run},
+               {"files", r.files},
+               {"rows_read", r.rows_read},
+               {"rows_bad", r.rows_bad},
+               {"first_bad_rows", bad},
+               {"duplicates", r.duplicates},
+               {"out_of_order", r.out_of_order},
+               {"time_from", r.time_from},
+               {"time_to", r.time_to},
+               {"columns", r.columns},
+               {"days_created", r.write.Count(DayAction::kCreated)},
                {"days_replaced", r.write.Count(DayAction::kReplaced)},
                {"days_unchanged", r.write.Count(DayAction::kUnchanged)},
                {"days", days}},
@@ -84,13 +98,18 @@ std::string ToJson(const DownloadReport& r, int indent) {
   for (const auto& d : r.datasets) {
     Json gaps = Json::array();
     for (const auto& g : d.gaps) gaps.push_back({{"from", g.time_from}, {"to", g.time_to}});
-    datasets.push_back({{"dataset", d.dataset.Path()}, {"rows_written", d.rows_written},
-                        {"ranges_fetched", d.ranges_fetched}, {"gaps", gaps},
+    datasets.push_back({{"dataset", d.dataset.Path()},
+                        {"rows_written", d.rows_written},
+                        {"ranges_fetched", d.ranges_fetched},
+                        {"gaps", gaps},
                         {"already_complete", d.already_complete}});
   }
-  return Dump({{"datasets", datasets},          {"requests", r.requests},
-               {"retries", r.retries},          {"rate_limited", r.rate_limited},
-               {"waited_ms", r.waited_ms},      {"max_window_cost", r.max_window_cost},
+  return Dump({{"datasets", datasets},
+               {"requests", r.requests},
+               {"retries", r.retries},
+               {"rate_limited", r.rate_limited},
+               {"waited_ms", r.waited_ms},
+               {"max_window_cost", r.max_window_cost},
                {"window_limit", r.window_limit}},
               indent);
 }
@@ -98,9 +117,13 @@ std::string ToJson(const DownloadReport& r, int indent) {
 std::string ToJson(const std::vector<SymbolInfo>& symbols, int indent) {
   Json out = Json::array();
   for (const auto& s : symbols) {
-    out.push_back({{"symbol", s.symbol}, {"base", s.base}, {"quote", s.quote},
-                   {"status", s.status}, {"contract_type", s.contract_type},
-                   {"listing_time", s.listing_time}, {"market", s.market}});
+    out.push_back({{"symbol", s.symbol},
+                   {"base", s.base},
+                   {"quote", s.quote},
+                   {"status", s.status},
+                   {"contract_type", s.contract_type},
+                   {"listing_time", s.listing_time},
+                   {"market", s.market}});
   }
   return Dump(out, indent);
 }
@@ -125,8 +148,10 @@ std::string ToJson(const DeleteReport& report, int indent) {
                         {"files_rewritten", d.write.Count(DayAction::kReplaced)},
                         {"rows_removed", d.write.RowsBefore() - d.write.RowsAfter()}});
   }
-  return Dump({{"dry_run", report.dry_run}, {"datasets", datasets},
-               {"rows_removed", report.RowsRemoved()}, {"bytes_freed", report.BytesFreed()}},
+  return Dump({{"dry_run", report.dry_run},
+               {"datasets", datasets},
+               {"rows_removed", report.RowsRemoved()},
+               {"bytes_freed", report.BytesFreed()}},
               indent);
 }
 

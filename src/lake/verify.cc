@@ -111,8 +111,7 @@ std::string FileList(const StorageContext& ctx, const std::vector<FileEntry>& fi
 }
 
 // Subtracts known gaps (the source had no data) from a detected gap.
-std::vector<Gap> SubtractKnown(const Gap& gap, const std::vector<KnownGap>& known,
-                               int64_t period) {
+std::vector<Gap> SubtractKnown(const Gap& gap, const std::vector<KnownGap>& known, int64_t period) {
   std::vector<Gap> out{gap};
   for (const auto& k : known) {
     std::vector<Gap> next;
@@ -136,12 +135,17 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
   const auto keys = storage::KeysFor(dataset);
   const std::string purpose = "verifying " + dataset.Path();
   // Per file: rows and time range as stored, and rows out of order within the file.
-  DLAKE_ASSIGN_OR_RETURN(auto per_file, conn.Query(
-      "SELECT filename, count(*), min(ts), max(ts), count(*) FILTER (WHERE ts < prev) FROM ("
-      "SELECT filename, ts, lag(ts) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev "
-      "FROM read_parquet(" + list + ", union_by_name = true, filename = true, "
-      "file_row_number = true)) GROUP BY filename",
-      purpose));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto per_file,
+      conn.Query(
+          "SELECT filename, count(*), min(ts), max(ts), count(*) FILTER (WHERE ts < prev) FROM ("
+          "SELECT filename, ts, lag(ts) OVER (PARTITION BY filename ORDER BY file_row_number) AS "
+          "prev "
+          "FROM read_parquet(" +
+              list +
+              ", union_by_name = true, filename = true, "
+              "file_row_number = true)) GROUP BY filename",
+          purpose));
   std::map<std::string, const FileEntry*> by_path;
   for (const auto& f : files) by_path[ctx.Abs(f.path)] = &f;
   for (size_t r = 0; r < per_file.RowCount(); ++r) {
@@ -154,27 +158,30 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
       check.mismatches.push_back(f->path + ": manifest says " + std::to_string(f->rows) +
                                  " rows in [" + std::to_string(f->time_from) + ", " +
                                  std::to_string(f->time_to) + "], file holds " +
-                                 std::to_string(rows) + " rows in [" + std::to_string(from) +
-                                 ", " + std::to_string(to) + "]");
+                                 std::to_string(rows) + " rows in [" + std::to_string(from) + ", " +
+                                 std::to_string(to) + "]");
     }
     if (DayOf(from) != f->day || DayOf(to) != f->day) {
       check.mismatches.push_back(f->path + ": rows outside the partition day " + FormatDay(f->day));
     }
   }
-  DLAKE_ASSIGN_OR_RETURN(auto dups, conn.Query(
-      "SELECT count(*) - count(DISTINCT (" + storage::JoinIdentifiers(keys.dedup) +
-          ")) FROM read_parquet(" + list + ", union_by_name = true)",
-      purpose));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto dups,
+      conn.Query("SELECT count(*) - count(DISTINCT (" + storage::JoinIdentifiers(keys.dedup) +
+                     ")) FROM read_parquet(" + list + ", union_by_name = true)",
+                 purpose));
   check.duplicates = dups.GetInt64(0, 0);
 
   DLAKE_ASSIGN_OR_RETURN(Period period, ParsePeriod(dataset.period));
   if (period.ms == 0 || dataset.type == kTypeTicks) return Status::Ok();
   const std::string p = std::to_string(period.ms);
-  DLAKE_ASSIGN_OR_RETURN(auto gaps, conn.Query(
-      "SELECT ts + " + p + " AS gap_from, next_ts AS gap_to FROM (SELECT ts, lead(ts) OVER "
-      "(ORDER BY ts) AS next_ts FROM (SELECT DISTINCT ts FROM read_parquet(" + list +
-          ", union_by_name = true))) WHERE next_ts - ts > " + p + " ORDER BY ts",
-      purpose));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto gaps,
+      conn.Query("SELECT ts + " + p +
+                     " AS gap_from, next_ts AS gap_to FROM (SELECT ts, lead(ts) OVER "
+                     "(ORDER BY ts) AS next_ts FROM (SELECT DISTINCT ts FROM read_parquet(" +
+                     list + ", union_by_name = true))) WHERE next_ts - ts > " + p + " ORDER BY ts",
+                 purpose));
   DLAKE_ASSIGN_OR_RETURN(auto known, ctx.manifest->KnownGaps(dataset));
   check.known_gaps = static_cast<int64_t>(known.size());
   for (size_t r = 0; r < gaps.RowCount(); ++r) {
@@ -193,8 +200,8 @@ std::optional<DatasetId> DatasetOfPath(const std::string& rel) {
   for (const auto& p : fs::path(rel)) parts.push_back(p.string());
   if (parts.size() < 7 || parts[0] != storage::kDataDir) return std::nullopt;
   auto id = DatasetId::Make(parts[1], parts[2], parts[3], parts[4], parts[5]);
-  if (!id.ok() || id->Path() != parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4] +
-                                    "/" + parts[5]) {
+  if (!id.ok() ||
+      id->Path() != parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4] + "/" + parts[5]) {
     return std::nullopt;
   }
   return *id;
@@ -275,8 +282,9 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
     CheckFiles(ctx, files, report);
     DatasetCheck check;
     check.dataset = id;
-    std::set<std::string> unreadable(report.missing_files.begin() + static_cast<std::ptrdiff_t>(missing_before),
-                                     report.missing_files.end());
+    std::set<std::string> unreadable(
+        report.missing_files.begin() + static_cast<std::ptrdiff_t>(missing_before),
+        report.missing_files.end());
     for (size_t i = bad_before; i < report.checksum_mismatches.size(); ++i) {
       const std::string& m = report.checksum_mismatches[i];
       unreadable.insert(m.substr(0, m.find(':')));

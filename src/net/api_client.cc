@@ -32,8 +32,8 @@ void ApiClient::Sleep(int64_t ms) {
 
 void ApiClient::WaitForBudget(int64_t cost) {
   // A request dearer than the planned share still goes, alone in a fresh window.
-  const int64_t allowed =
-      std::max<int64_t>(cost, static_cast<int64_t>(static_cast<double>(budget_.limit) * budget_.headroom));
+  const int64_t allowed = std::max<int64_t>(
+      cost, static_cast<int64_t>(static_cast<double>(budget_.limit) * budget_.headroom));
   while (true) {
     const int64_t now = WallClockMs();
     const int64_t window = now / budget_.window_ms;
@@ -90,8 +90,8 @@ Result<nlohmann::json> ApiClient::GetJson(const std::string& url, int64_t cost) 
     spdlog::info("{}: {}; retrying in {} ms", name_, last_error.message(), wait);
     Sleep(wait);
   }
-  return Unavailable(name_, ": giving up after ", max_attempts_, " attempts: ",
-                     last_error.message());
+  return Unavailable(name_, ": giving up after ", max_attempts_,
+                     " attempts: ", last_error.message());
 }
 
 }  // namespace dlake::net

@@ -12,9 +12,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "dlake/common/status.h"
 #include "net/http_client.h"
@@ -30,11 +29,11 @@ struct RateBudget {
 struct ApiStats {
   int64_t requests = 0;
   int64_t retries = 0;
-  int64_t rate_limited = 0;    // 429s received
-  int64_t cost = 0;            // weight spent
-  int64_t waited_ms = 0;       // time spent waiting for the limiter or Retry-After
-  int64_t max_window_cost = 0; // highest cost seen in one window (own count or server's)
-  int64_t window_limit = 0;    // the budget's limit per window
+  int64_t rate_limited = 0;     // 429s received
+  int64_t cost = 0;             // weight spent
+  int64_t waited_ms = 0;        // time spent waiting for the limiter or Retry-After
+  int64_t max_window_cost = 0;  // highest cost seen in one window (own count or server's)
+  int64_t window_limit = 0;     // the budget's limit per window
   int64_t window_ms = 0;
 };
 
@@ -81,8 +80,8 @@ class ApiClient {
   int max_attempts_ = 6;
   int64_t backoff_base_ms_ = 500;
   ApiStats stats_;
-  int64_t window_ = -1;       // index of the current calendar window
-  int64_t window_cost_ = 0;   // cost spent in it (own count, raised to the server's)
+  int64_t window_ = -1;      // index of the current calendar window
+  int64_t window_cost_ = 0;  // cost spent in it (own count, raised to the server's)
 };
 
 // Milliseconds since the epoch (system clock).

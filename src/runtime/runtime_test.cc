@@ -36,9 +36,9 @@ TEST_F(RuntimeTest, BadSettingFailsToMakeTheRuntime) {
   testing::WriteFile(dir_.Join("dlake.toml"), "threads = -1\n");
   RuntimeOptions options;
   options.lake = dir_.path();
-  EXPECT_THAT(Runtime::Make(options).status(),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("dlake.toml:1: bad setting 'threads'")));
+  EXPECT_THAT(
+      Runtime::Make(options).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("dlake.toml:1: bad setting 'threads'")));
 }
 
 TEST_F(RuntimeTest, SpillsInsideTheLakeAndRemovesItsFolder) {
@@ -95,8 +95,10 @@ TEST_F(RuntimeTest, ManyTablesAndALakeShareOneDuckDB) {
     EXPECT_EQ(rows.columns[0].ints[0], i);
   }
   // One DuckDB: every table's connection sees the same database instance.
-  DLAKE_ASSERT_OK_AND_ASSIGN(auto first, tables[0]->Query("SELECT current_setting('temp_directory') AS t"));
-  DLAKE_ASSERT_OK_AND_ASSIGN(auto last, tables[7]->Query("SELECT current_setting('temp_directory') AS t"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto first,
+                             tables[0]->Query("SELECT current_setting('temp_directory') AS t"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto last,
+                             tables[7]->Query("SELECT current_setting('temp_directory') AS t"));
   EXPECT_EQ(first.columns[0].strings[0], runtime->temp_directory());
   EXPECT_EQ(last.columns[0].strings[0], runtime->temp_directory());
 }

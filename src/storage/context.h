@@ -15,7 +15,7 @@ class Database;
 }
 
 struct StorageContext {
-  std::string root;                 // absolute path of the lake
+  std::string root;  // absolute path of the lake
   Manifest* manifest = nullptr;
   duck::Database* duck = nullptr;
   Env* env = nullptr;

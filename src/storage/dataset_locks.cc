@@ -35,8 +35,8 @@ Result<std::optional<FileLock>> LockForReading(const StorageContext& ctx,
 Status CollectGarbage(const StorageContext& ctx, const DatasetId& dataset) {
   DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(DatasetFilter::Of(dataset)));
   if (pending.empty()) return Status::Ok();
-  DLAKE_ASSIGN_OR_RETURN(auto readers_out,
-                         FileLock::TryAcquire(ReadLockPath(ctx, dataset), FileLock::Mode::kExclusive));
+  DLAKE_ASSIGN_OR_RETURN(auto readers_out, FileLock::TryAcquire(ReadLockPath(ctx, dataset),
+                                                                FileLock::Mode::kExclusive));
   if (!readers_out) return Status::Ok();  // a reader is active; try again next time
   std::vector<std::string> deleted;
   for (const auto& rel : pending) {

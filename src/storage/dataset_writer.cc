@@ -9,8 +9,8 @@
 #include "dlake/common/time.h"
 #include "duck/duck.h"
 #include "storage/dataset_keys.h"
-#include "storage/day_file_writer.h"
 #include "storage/dataset_locks.h"
+#include "storage/day_file_writer.h"
 #include "storage/partition.h"
 
 namespace dlake::storage {
@@ -200,10 +200,14 @@ FileEntry NewFileEntry(const DatasetId& dataset, int64_t day, const DayFile& fil
 // nor gets rows. Temporary files that are not kept are removed.
 std::optional<DayChange> DecideDay(const StorageContext& ctx, const DatasetId& dataset,
                                    const DayPlan& plan, const WrittenDay* written,
-                                   const std::string& source, int64_t now,
-                                   PendingCommit& commit) {
-  DayChange change{plan.day, DayAction::kRemoved, plan.old ? plan.old->rows : 0, 0,
-                   plan.old ? plan.old->bytes : 0, 0, ""};
+                                   const std::string& source, int64_t now, PendingCommit& commit) {
+  DayChange change{plan.day,
+                   DayAction::kRemoved,
+                   plan.old ? plan.old->rows : 0,
+                   0,
+                   plan.old ? plan.old->bytes : 0,
+                   0,
+                   ""};
   if (written == nullptr || written->file.stats.rows == 0) {
     if (written != nullptr) (void)ctx.env->RemoveFile(written->tmp);
     if (!plan.old) return std::nullopt;
@@ -257,10 +261,10 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
                                          const WriteOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
   const std::string table = duck::QuoteIdentifier(staging.table);
-  DLAKE_ASSIGN_OR_RETURN(auto days, conn_.Query(
-      "SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
-          " GROUP BY day ORDER BY day",
-      "grouping staged rows by day"));
+  DLAKE_ASSIGN_OR_RETURN(
+      auto days, conn_.Query("SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " +
+                                 table + " GROUP BY day ORDER BY day",
+                             "grouping staged rows by day"));
   if (days.RowCount() == 0) return WriteReport{};
   DLAKE_ASSIGN_OR_RETURN(auto stored, StoredFilesByDay(*ctx_.manifest, dataset, days.GetInt64(0, 0),
                                                        days.GetInt64(0, days.RowCount() - 1)));
@@ -284,8 +288,8 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
   return Apply(dataset, plans, options);
 }
 
-Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start,
-                                               int64_t end, const WriteOptions& options) {
+Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
+                                               const WriteOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
   DLAKE_ASSIGN_OR_RETURN(auto files, ctx_.manifest->FilesOverlapping(dataset, start, end));
   const std::string order = JoinIdentifiers(KeysFor(dataset).order);
@@ -295,9 +299,9 @@ Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t
     plan.day = f.day;
     bool whole_file = f.time_from >= start && f.time_to < end;
     if (!whole_file) {
-      const std::string kept = "SELECT * FROM read_parquet(" +
-                               duck::QuoteLiteral(ctx_.Abs(f.path)) + ") WHERE NOT (ts >= " +
-                               std::to_string(start) + " AND ts < " + std::to_string(end) + ")";
+      const std::string kept =
+          "SELECT * FROM read_parquet(" + duck::QuoteLiteral(ctx_.Abs(f.path)) +
+          ") WHERE NOT (ts >= " + std::to_string(start) + " AND ts < " + std::to_string(end) + ")";
       plan.select_sql = kept + " ORDER BY " + order;
       if (options.dry_run) {
         DLAKE_ASSIGN_OR_RETURN(auto q, conn_.Query("SELECT count(*) FROM (" + kept + ")",

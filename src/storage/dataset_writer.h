@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "dlake/common/status.h"
 #include "dlake/common/dataset.h"
+#include "dlake/common/status.h"
 #include "dlake/storage/write_report.h"
 #include "storage/context.h"
 
@@ -34,8 +34,8 @@ struct Staging {
 
 struct WriteOptions {
   Compression compression = Compression::kSnappy;
-  std::string source;   // recorded in the manifest for every file written
-  bool dry_run = false; // plan and report, write nothing
+  std::string source;    // recorded in the manifest for every file written
+  bool dry_run = false;  // plan and report, write nothing
 };
 
 class DatasetWriter {

@@ -58,7 +58,8 @@ std::vector<Candle> Hourly(int64_t first, int64_t days, double base) {
 }
 
 // `rows` applied on top of `stored`: equal ts, the later one wins.
-std::map<int64_t, double> Merged(std::map<int64_t, double> stored, const std::vector<Candle>& rows) {
+std::map<int64_t, double> Merged(std::map<int64_t, double> stored,
+                                 const std::vector<Candle>& rows) {
   for (const auto& c : rows) stored[c.ts] = c.close;
   return stored;
 }
@@ -134,14 +135,16 @@ class DatasetWriterTest : public ::testing::Test {
     runtime_ = testing::TestRuntime(&env_);
     ASSERT_NE(runtime_, nullptr);
     DLAKE_ASSERT_OK_AND_ASSIGN(conn_, duck::Connection::Open(RuntimeDuck(*runtime_)));
-    DLAKE_ASSERT_OK_AND_ASSIGN(dataset_, DatasetId::Make("BINANCE", "FUTURES", "BTCUSDT", "raw",
-                                                         "1h"));
+    DLAKE_ASSERT_OK_AND_ASSIGN(dataset_,
+                               DatasetId::Make("BINANCE", "FUTURES", "BTCUSDT", "raw", "1h"));
     lake_ = OpenLake(tmp_.Join("lake"), /*create=*/true);
     ASSERT_NE(lake_, nullptr);
   }
 
   std::unique_ptr<TestLake> OpenLake(const std::string& root, bool create) {
-    if (create) { EXPECT_THAT(env_.CreateDirs(JoinPath(root, kDataDir)), IsOk()); }
+    if (create) {
+      EXPECT_THAT(env_.CreateDirs(JoinPath(root, kDataDir)), IsOk());
+    }
     auto lake = std::make_unique<TestLake>();
     lake->root = root;
     Manifest::OpenOptions options;
@@ -166,8 +169,7 @@ class DatasetWriterTest : public ::testing::Test {
     if (with_trades) ddl += "trades BIGINT, ";
     ddl += "_seq BIGINT)";
     EXPECT_THAT(conn_->Execute(ddl, "making the staging table"), IsOk());
-    std::vector<duck::Type> types = {duck::Type::kBigInt, duck::Type::kDouble,
-                                     duck::Type::kDouble};
+    std::vector<duck::Type> types = {duck::Type::kBigInt, duck::Type::kDouble, duck::Type::kDouble};
     if (with_trades) types.push_back(duck::Type::kBigInt);
     types.push_back(duck::Type::kBigInt);
     EXPECT_THAT(duck::AppendRows(*conn_, table, types, rows.size(),
@@ -224,8 +226,8 @@ class DatasetWriterTest : public ::testing::Test {
       if (!digest.ok()) continue;
       EXPECT_EQ(digest->sha256, f.sha256);
       EXPECT_EQ(static_cast<int64_t>(digest->bytes), f.bytes);
-      EXPECT_EQ(f.path, PartitionDir(dataset_, f.day) + "/" +
-                            DataFileName(dataset_, f.day, f.sha256));
+      EXPECT_EQ(f.path,
+                PartitionDir(dataset_, f.day) + "/" + DataFileName(dataset_, f.day, f.sha256));
       auto q = conn_->Query("SELECT ts, close FROM read_parquet(" + duck::QuoteLiteral(path) + ")",
                             "reading " + f.path);
       EXPECT_THAT(q.status(), IsOk());
@@ -234,7 +236,9 @@ class DatasetWriterTest : public ::testing::Test {
       for (size_t r = 0; r < q->RowCount(); ++r) {
         const int64_t ts = q->GetInt64(0, r);
         EXPECT_EQ(DayOf(ts), f.day);
-        if (r > 0) { EXPECT_LT(q->GetInt64(0, r - 1), ts) << "unsorted or duplicate ts"; }
+        if (r > 0) {
+          EXPECT_LT(q->GetInt64(0, r - 1), ts) << "unsorted or duplicate ts";
+        }
         EXPECT_TRUE(out.emplace(ts, q->GetDouble(1, r)).second) << "ts " << ts << " twice";
       }
       if (q->RowCount() > 0) {
@@ -621,8 +625,7 @@ class DatasetWriterFaultTest : public DatasetWriterTest {
         // The cleanup failed too: the old files are intact, and whatever is new is a .tmp-
         // file or a file the manifest does not list (verify --repair removes both).
         for (const auto& [path, sha] : before.data_files) {
-          EXPECT_TRUE(after.data_files.contains(path) && after.data_files.at(path) == sha)
-              << path;
+          EXPECT_TRUE(after.data_files.contains(path) && after.data_files.at(path) == sha) << path;
         }
       }
       // The same lake, faults gone: the operation goes through.
@@ -630,7 +633,9 @@ class DatasetWriterFaultTest : public DatasetWriterTest {
       EXPECT_THAT(retry.status(), IsOk());
       EXPECT_EQ(ManifestRows(*lake->manifest, false), expected_rows);
       EXPECT_EQ(Rows(*lake), expected_data);
-      if (transient) { EXPECT_THAT(StateOf(*lake).temp_files, IsEmpty()); }
+      if (transient) {
+        EXPECT_THAT(StateOf(*lake).temp_files, IsEmpty());
+      }
       if (::testing::Test::HasFailure()) return failed;
     }
     ADD_FAILURE() << "the operation still reached a fault after 200 calls";

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "duck/duck.h"
 
@@ -15,11 +14,10 @@ namespace {
 const char* CompressionName(Compression c) { return c == Compression::kZstd ? "zstd" : "snappy"; }
 
 Result<DayFile> WriteOne(duck::Connection& conn, const DayFileJob& job, Compression compression) {
-  DLAKE_RETURN_IF_ERROR(conn.Execute("COPY (" + job.select_sql + ") TO " +
-                                         duck::QuoteLiteral(job.tmp_path) +
-                                         " (FORMAT parquet, COMPRESSION " +
-                                         CompressionName(compression) + ")",
-                                     "writing partition '" + job.partition + "'"));
+  DLAKE_RETURN_IF_ERROR(
+      conn.Execute("COPY (" + job.select_sql + ") TO " + duck::QuoteLiteral(job.tmp_path) +
+                       " (FORMAT parquet, COMPRESSION " + CompressionName(compression) + ")",
+                   "writing partition '" + job.partition + "'"));
   DayFile out;
   if (job.stats) {
     out.stats = *job.stats;

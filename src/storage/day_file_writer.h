@@ -33,9 +33,9 @@ struct DayFileJob {
 };
 
 struct DayFile {
-  FileStats stats;     // rows == 0: the content is empty (nothing to keep)
-  FileDigest digest;   // of tmp_path; empty when rows == 0
-  std::string columns; // JSON array of the column names, in file order
+  FileStats stats;      // rows == 0: the content is empty (nothing to keep)
+  FileDigest digest;    // of tmp_path; empty when rows == 0
+  std::string columns;  // JSON array of the column names, in file order
 };
 
 // Writes every job's file. On failure returns the first error; files already written stay at

@@ -13,7 +13,8 @@ namespace dlake::storage {
 namespace {
 
 TEST(PartitionTest, PathsFollowTheLayout) {
-  DLAKE_ASSERT_OK_AND_ASSIGN(auto id, DatasetId::Make("binance", "futures", "BTCUSDT", "raw", "1m"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto id,
+                             DatasetId::Make("binance", "futures", "BTCUSDT", "raw", "1m"));
   EXPECT_EQ(DatasetDir(id), "data/BINANCE/FUTURES/BTCUSDT/raw/1m");
   EXPECT_EQ(PartitionDir(id, DayFromCivil(2024, 1, 5)),
             "data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/05");
@@ -33,10 +34,10 @@ TEST(PartitionTest, TempNamesAreUniqueAndRecognised) {
 }
 
 TEST(DatasetKeysTest, TradesDedupOnTradeIdAndEverythingElseOnTs) {
-  DLAKE_ASSERT_OK_AND_ASSIGN(auto ticks, DatasetId::Make("binance", "spot", "BTCUSDT", "ticks",
-                                                         "tick"));
-  DLAKE_ASSERT_OK_AND_ASSIGN(auto funding, DatasetId::Make("binance", "futures", "BTCUSDT", "alt",
-                                                           "funding"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto ticks,
+                             DatasetId::Make("binance", "spot", "BTCUSDT", "ticks", "tick"));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto funding,
+                             DatasetId::Make("binance", "futures", "BTCUSDT", "alt", "funding"));
   EXPECT_EQ(KeysFor(ticks).dedup, std::vector<std::string>{"trade_id"});
   EXPECT_EQ(KeysFor(ticks).order, (std::vector<std::string>{"ts", "trade_id"}));
   EXPECT_EQ(KeysFor(funding).dedup, std::vector<std::string>{"ts"});

@@ -1,15 +1,15 @@
 #include "storage/reader.h"
 
-#include "duck/duck.h"
 #include "duck/batch_stream.h"
+#include "duck/duck.h"
 #include "storage/dataset_locks.h"
 
 namespace dlake::storage {
 
 Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   Query query;
-  DLAKE_ASSIGN_OR_RETURN(query.files, ctx_.manifest->FilesOverlapping(
-                                          request.dataset, request.start, request.end));
+  DLAKE_ASSIGN_OR_RETURN(
+      query.files, ctx_.manifest->FilesOverlapping(request.dataset, request.start, request.end));
   const auto& files = query.files;
   if (files.empty()) return query;
   std::string list = "[";
@@ -32,8 +32,7 @@ Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   // Files are listed in day order and each is sorted, and DuckDB preserves insertion order,
   // so rows come back in ts order without a sort.
   std::string sql = "SELECT " + columns + " FROM read_parquet(" + list +
-                    (same_columns ? "" : ", union_by_name = true") +
-                    ") WHERE ts >= $1 AND ts < $2";
+                    (same_columns ? "" : ", union_by_name = true") + ") WHERE ts >= $1 AND ts < $2";
   if (request.limit >= 0) sql += " LIMIT " + std::to_string(request.limit);
   query.sql = std::move(sql);
   return query;
@@ -73,14 +72,14 @@ Result<int64_t> Reader::Export(const ReadRequest& request, ExportFormat format,
                                const std::string& path) {
   DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
   DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
-  std::string sql = query.sql.empty() ? "SELECT NULL::BIGINT AS ts WHERE $1 < $2 AND false"
-                                      : query.sql;
+  std::string sql =
+      query.sql.empty() ? "SELECT NULL::BIGINT AS ts WHERE $1 < $2 AND false" : query.sql;
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
-  const char* options = format == ExportFormat::kParquet ? "(FORMAT parquet)"
-                                                         : "(FORMAT csv, HEADER true)";
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare("COPY (" + sql + ") TO " +
-                                                      duck::QuoteLiteral(path) + " " + options,
-                                                  "exporting to '" + path + "'"));
+  const char* options =
+      format == ExportFormat::kParquet ? "(FORMAT parquet)" : "(FORMAT csv, HEADER true)";
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt, conn->Prepare("COPY (" + sql + ") TO " + duck::QuoteLiteral(path) + " " + options,
+                               "exporting to '" + path + "'"));
   DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
   DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
   DLAKE_ASSIGN_OR_RETURN(auto result, stmt.Execute());

@@ -6,8 +6,8 @@
 
 #include <functional>
 
-#include "dlake/common/status.h"
 #include "dlake/common/record_batch.h"
+#include "dlake/common/status.h"
 #include "dlake/storage/read_request.h"
 #include "duck/batch_stream.h"
 #include "storage/context.h"

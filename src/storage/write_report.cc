@@ -4,10 +4,14 @@ namespace dlake {
 
 const char* DayActionName(DayAction action) {
   switch (action) {
-    case DayAction::kCreated: return "created";
-    case DayAction::kReplaced: return "replaced";
-    case DayAction::kUnchanged: return "unchanged";
-    case DayAction::kRemoved: return "removed";
+    case DayAction::kCreated:
+      return "created";
+    case DayAction::kReplaced:
+      return "replaced";
+    case DayAction::kUnchanged:
+      return "unchanged";
+    case DayAction::kRemoved:
+      return "removed";
   }
   return "?";
 }

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "dlake/common/status.h"
-#include "dlake/common/dataset.h"
 #include "dlake/catalog/known_gap.h"
 #include "dlake/catalog/symbol_info.h"
+#include "dlake/common/dataset.h"
+#include "dlake/common/status.h"
 
 namespace dlake {
 
@@ -27,18 +27,18 @@ class Database;
 struct FileEntry {
   int64_t id = 0;
   DatasetId dataset;
-  std::string path;        // relative to the lake root, '/'-separated
-  int64_t day = 0;         // UTC day number (days since 1970-01-01) of the partition
-  int64_t time_from = 0;   // smallest ts in the file, ms
-  int64_t time_to = 0;     // largest ts in the file, ms (inclusive)
+  std::string path;       // relative to the lake root, '/'-separated
+  int64_t day = 0;        // UTC day number (days since 1970-01-01) of the partition
+  int64_t time_from = 0;  // smallest ts in the file, ms
+  int64_t time_to = 0;    // largest ts in the file, ms (inclusive)
   int64_t rows = 0;
   int64_t bytes = 0;
-  std::string sha256;      // lower-case hex of the file's bytes
+  std::string sha256;  // lower-case hex of the file's bytes
   std::string version = "1.0.0";
-  int64_t created_at = 0;  // ms
-  std::string source;      // what produced it: a CSV path, an exchange request, a job id
+  int64_t created_at = 0;       // ms
+  std::string source;           // what produced it: a CSV path, an exchange request, a job id
   std::string metadata = "{}";  // free-form JSON
-  std::string columns;     // JSON array of the file's column names; "" if unknown
+  std::string columns;          // JSON array of the file's column names; "" if unknown
 };
 
 struct DatasetSummary {
@@ -66,7 +66,7 @@ class Manifest {
   static constexpr int kLatestVersion = 5;
 
   struct OpenOptions {
-    bool create = false;               // create the file if missing
+    bool create = false;                  // create the file if missing
     int target_version = kLatestVersion;  // migrate up to this version (tests use older ones)
   };
 

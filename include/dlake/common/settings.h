@@ -71,15 +71,15 @@ const char* SettingSourceName(SettingSource source);
 // One setting as resolved: its value and where it came from.
 struct ResolvedSetting {
   std::string name;
-  std::string value;     // canonical text ("" when unset); lists comma-separated
+  std::string value;  // canonical text ("" when unset); lists comma-separated
   SettingSource source = SettingSource::kDefault;
-  std::string origin;    // "/lake/dlake.toml:3", "DLAKE_THREADS", "--threads" or "default"
+  std::string origin;  // "/lake/dlake.toml:3", "DLAKE_THREADS", "--threads" or "default"
 };
 
 // A [flows.NAME] table of dlake.toml, kept as its JSON for the flows module to check.
 struct FlowDeclaration {
   std::string name;
-  std::string json;  // the table as a JSON object
+  std::string json;    // the table as a JSON object
   std::string origin;  // "/lake/dlake.toml:12"
 };
 

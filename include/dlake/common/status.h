@@ -105,7 +105,7 @@ Status IoErrorFromErrno(std::string_view what, std::string_view path, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(data_).ok()) {
       data_ = Status(StatusCode::kInternal, "Result constructed from an OK status");
@@ -145,10 +145,10 @@ Status ToStatus(const Result<T>& r) {
 #define DLAKE_CONCAT(a, b) DLAKE_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` (a Status or a Result) from the current function if it is not OK.
-#define DLAKE_RETURN_IF_ERROR(expr)                                        \
-  do {                                                                     \
-    ::dlake::Status _dlake_status = ::dlake::internal::ToStatus((expr));   \
-    if (!_dlake_status.ok()) return _dlake_status;                         \
+#define DLAKE_RETURN_IF_ERROR(expr)                                      \
+  do {                                                                   \
+    ::dlake::Status _dlake_status = ::dlake::internal::ToStatus((expr)); \
+    if (!_dlake_status.ok()) return _dlake_status;                       \
   } while (false)
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the value into `lhs`.

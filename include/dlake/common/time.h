@@ -39,7 +39,8 @@ struct TimePoint {
 };
 
 // Parses "2024-01-05", "2024-01-05T12:30[:00[.123]]" (also with a space instead of 'T'), with an
-// optional "Z" or "+HH:MM"/"-HH:MM" offset (no offset = UTC), or epoch milliseconds ("1704412800000").
+// optional "Z" or "+HH:MM"/"-HH:MM" offset (no offset = UTC), or epoch milliseconds
+// ("1704412800000").
 Result<TimePoint> ParseTimePoint(std::string_view text);
 
 // Bounds of a half-open range [start, end). A date-only end includes that whole day.

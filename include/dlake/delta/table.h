@@ -73,9 +73,9 @@ struct CreateOptions {
 };
 
 struct WriteOptions {
-  bool merge_schema = false;          // allow new nullable columns
-  std::string replace_where;          // overwrite only: replace the rows matching this predicate
-  std::vector<std::string> sort_by;   // order of rows within each written file
+  bool merge_schema = false;             // allow new nullable columns
+  std::string replace_where;             // overwrite only: replace the rows matching this predicate
+  std::vector<std::string> sort_by;      // order of rows within each written file
   int64_t target_file_rows = 4'000'000;  // rows per file before starting a new one
   // Idempotent writes: skipped (CommitResult::skipped) if the table already has a txn for
   // app_id at this or a higher version.
@@ -84,9 +84,9 @@ struct WriteOptions {
 };
 
 struct MergeOptions {
-  std::vector<std::string> keys;      // source rows replace target rows with equal keys
-  bool insert_unmatched = true;       // WHEN NOT MATCHED THEN INSERT
-  bool update_matched = true;         // WHEN MATCHED THEN UPDATE SET * (else keep the target row)
+  std::vector<std::string> keys;  // source rows replace target rows with equal keys
+  bool insert_unmatched = true;   // WHEN NOT MATCHED THEN INSERT
+  bool update_matched = true;     // WHEN MATCHED THEN UPDATE SET * (else keep the target row)
   bool merge_schema = false;
   std::vector<std::string> sort_by;
 };
@@ -110,7 +110,7 @@ struct OptimizeOptions {
 struct VacuumOptions {
   std::optional<double> retention_hours;  // default: delta.deletedFileRetentionDuration or 168
   bool dry_run = false;
-  bool force = false;                     // allow a retention below the default 168 h
+  bool force = false;  // allow a retention below the default 168 h
 };
 
 struct VacuumResult {
@@ -126,7 +126,7 @@ struct LogCleanupResult {
 
 struct HistoryEntry {
   int64_t version = 0;
-  int64_t timestamp_ms = 0;  // the version's commit time as time travel sees it
+  int64_t timestamp_ms = 0;        // the version's commit time as time travel sees it
   std::string commit_info = "{}";  // the commitInfo action as JSON text, or {} when absent
 };
 
@@ -149,7 +149,7 @@ struct TableDescription {
   int min_reader_version = 1, min_writer_version = 2;
   std::vector<std::string> reader_features, writer_features;
   int64_t num_files = 0, size_bytes = 0;
-  std::optional<int64_t> num_records;  // when every file has stats
+  std::optional<int64_t> num_records;         // when every file has stats
   std::optional<int64_t> checkpoint_version;  // the checkpoint this snapshot was loaded from
 };
 

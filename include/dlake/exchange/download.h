@@ -16,9 +16,9 @@ struct DownloadProgress {
   std::string dataset;     // BINANCE/FUTURES/BTCUSDT/raw/1m or .../alt/funding
   int64_t range_from = 0;  // the span being filled, ms
   int64_t range_to = 0;
-  int64_t position = 0;    // fetched up to here
-  int64_t rows = 0;        // written so far for this dataset
-  int64_t requests = 0;    // all requests so far
+  int64_t position = 0;  // fetched up to here
+  int64_t rows = 0;      // written so far for this dataset
+  int64_t requests = 0;  // all requests so far
   int64_t retries = 0;
 };
 
@@ -28,19 +28,19 @@ struct DownloadRequest {
                                      // (unified) or the default (Binance FUTURES, Bybit LINEAR)
   std::vector<std::string> symbols;  // BTCUSDT, BTC/USDT:USDT, BTC/USDT
   std::string period = "1m";
-  int64_t start = std::numeric_limits<int64_t>::min();  // unset: after what is stored, or
-                                                        // from listing when nothing is
-  int64_t end = std::numeric_limits<int64_t>::max();    // unset: now (open candle excluded)
-  int days = 0;                      // > 0: start = now - days
-  bool funding = false;              // also funding rates (derivatives)
+  int64_t start = std::numeric_limits<int64_t>::min();    // unset: after what is stored, or
+                                                          // from listing when nothing is
+  int64_t end = std::numeric_limits<int64_t>::max();      // unset: now (open candle excluded)
+  int days = 0;                                           // > 0: start = now - days
+  bool funding = false;                                   // also funding rates (derivatives)
   std::function<void(const DownloadProgress&)> progress;  // called after every page
 };
 
 struct DatasetDownload {
   DatasetId dataset;
-  int64_t rows_written = 0;    // new or changed rows fetched and stored
-  int64_t ranges_fetched = 0;  // missing spans asked for
-  std::vector<KnownGap> gaps;  // spans the exchange answered with no data (recorded)
+  int64_t rows_written = 0;       // new or changed rows fetched and stored
+  int64_t ranges_fetched = 0;     // missing spans asked for
+  std::vector<KnownGap> gaps;     // spans the exchange answered with no data (recorded)
   bool already_complete = false;  // nothing was missing
 };
 

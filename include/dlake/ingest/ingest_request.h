@@ -34,9 +34,9 @@ struct BadRow {
 };
 
 struct IngestReport {
-  std::vector<std::string> files;  // the CSV files read, in order
-  int64_t rows_read = 0;           // data rows parsed (good and bad)
-  int64_t rows_bad = 0;            // rows skipped under BadRowPolicy::kSkip
+  std::vector<std::string> files;      // the CSV files read, in order
+  int64_t rows_read = 0;               // data rows parsed (good and bad)
+  int64_t rows_bad = 0;                // rows skipped under BadRowPolicy::kSkip
   std::vector<BadRow> first_bad_rows;  // up to 20 of them
   int64_t duplicates = 0;    // input rows whose key repeated within the input (newest kept)
   int64_t out_of_order = 0;  // input rows whose ts was below the previous row's

@@ -18,13 +18,13 @@ enum class DayAction {
 const char* DayActionName(DayAction action);
 
 struct DayChange {
-  int64_t day = 0;          // UTC day number
+  int64_t day = 0;  // UTC day number
   DayAction action = DayAction::kUnchanged;
-  int64_t rows_before = 0;  // rows in the stored file before, 0 if none
-  int64_t rows_after = 0;   // rows in the file after, 0 if removed
-  int64_t bytes_before = 0; // size of the stored file before, 0 if none
-  int64_t bytes_after = 0;  // size of the file after, 0 if removed
-  std::string path;         // the file now holding the day (empty if removed)
+  int64_t rows_before = 0;   // rows in the stored file before, 0 if none
+  int64_t rows_after = 0;    // rows in the file after, 0 if removed
+  int64_t bytes_before = 0;  // size of the stored file before, 0 if none
+  int64_t bytes_after = 0;   // size of the file after, 0 if removed
+  std::string path;          // the file now holding the day (empty if removed)
 };
 
 struct WriteReport {
