@@ -165,5 +165,58 @@ TEST(ManifestTest, DatasetSummariesAndFilters) {
   EXPECT_EQ(eth_only[0].id, eth);
 }
 
+LakeFile Bronze(const std::string& collection, const std::string& stamp) {
+  LakeFile f;
+  f.path = "data/bronze/" + collection + "/x-" + stamp + ".parquet";
+  f.kind = std::string(kLakeFileBronze);
+  f.collection = collection;
+  f.rows = 3;
+  f.bytes = 10;
+  f.sha256 = "ab";
+  f.source = "cmc:/v1/exchange/map";
+  return f;
+}
+
+TEST(ManifestTest, LakeFilesAreListedByCollectionInPathOrderAndRegisteredOnce) {
+  TempDir dir;
+  Manifest::OpenOptions create;
+  create.create = true;
+  auto m = *Manifest::Open(dir.Join("manifest.db"), create);
+  DLAKE_ASSERT_OK(m->AddLakeFile(Bronze("b_data", "2025-01-02")));
+  DLAKE_ASSERT_OK(m->AddLakeFile(Bronze("a_data", "2025-01-03")));
+  DLAKE_ASSERT_OK(m->AddLakeFile(Bronze("a_data", "2025-01-01")));
+  EXPECT_THAT(m->AddLakeFile(Bronze("a_data", "2025-01-01")),
+              StatusIs(StatusCode::kAlreadyExists, HasSubstr("a_data/x-2025-01-01")));
+  auto a = *m->LakeFiles(kLakeFileBronze, "a_data");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].path, "data/bronze/a_data/x-2025-01-01.parquet");
+  EXPECT_EQ(a[1].path, "data/bronze/a_data/x-2025-01-03.parquet");
+  EXPECT_EQ(a[0].source, "cmc:/v1/exchange/map");
+  EXPECT_GT(a[0].created_at, 0);
+  EXPECT_EQ(m->LakeFiles(kLakeFileBronze, "")->size(), 3u);
+  EXPECT_TRUE(m->LakeFiles("gold", "")->empty());
+  DLAKE_ASSERT_OK(m->RemoveLakeFiles({a[0].path}));
+  EXPECT_EQ(m->LakeFiles(kLakeFileBronze, "a_data")->size(), 1u);
+}
+
+TEST(ManifestTest, ApiUsageAddsUpPerEndpointAndDay) {
+  TempDir dir;
+  Manifest::OpenOptions create;
+  create.create = true;
+  auto m = *Manifest::Open(dir.Join("manifest.db"), create);
+  DLAKE_ASSERT_OK(m->RecordApiUsage({"cmc", "/v1/exchange/map", 100, 1, 1}));
+  DLAKE_ASSERT_OK(m->RecordApiUsage({"cmc", "/v1/exchange/map", 100, 1, 2}));
+  DLAKE_ASSERT_OK(m->RecordApiUsage({"cmc", "/v1/exchange/info", 101, 9, 9}));
+  DLAKE_ASSERT_OK(m->RecordApiUsage({"other", "/x", 100, 5, 5}));
+  auto usage = *m->ApiUsageBetween("cmc", 100, 101);
+  ASSERT_EQ(usage.size(), 2u);
+  EXPECT_EQ(usage[0].endpoint, "/v1/exchange/map");
+  EXPECT_EQ(usage[0].requests, 2);
+  EXPECT_EQ(usage[0].credits, 3);
+  EXPECT_EQ(usage[1].day, 101);
+  EXPECT_EQ(usage[1].credits, 9);
+  EXPECT_EQ(m->ApiUsageBetween("cmc", 101, 200)->size(), 1u);
+}
+
 }  // namespace
 }  // namespace dlake

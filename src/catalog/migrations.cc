@@ -91,6 +91,30 @@ CREATE TABLE symbols (
 );
 CREATE INDEX symbols_by_pair ON symbols (exchange, base, quote);
 )sql",
+      // 5 -> 6: lake files outside the datasets (bronze snapshots), and what APIs charged.
+      R"sql(
+CREATE TABLE lake_files (
+  id         INTEGER PRIMARY KEY,
+  path       TEXT NOT NULL UNIQUE,
+  kind       TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  rows       INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  sha256     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  source     TEXT NOT NULL DEFAULT '',
+  metadata   TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX lake_files_by_collection ON lake_files (kind, collection, path);
+CREATE TABLE api_usage (
+  api      TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  day      INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  credits  INTEGER NOT NULL,
+  PRIMARY KEY (api, endpoint, day)
+);
+)sql",
   };
   return migrations;
 }

@@ -20,7 +20,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // Top-level folders under data/ that belong to other modules (features, medallion layers).
+// Bronze files are lake files and checked on their own (CheckBronze); silver holds Delta tables,
+// whose _delta_log lists their files.
 const std::set<std::string> kReservedDataDirs = {"features", "bronze", "silver", "gold"};
+using layout::kBronzeDir;
 
 bool ProcessAlive(const std::string& pid_text) {
   char* end = nullptr;
@@ -41,8 +44,9 @@ bool DirMatches(const DatasetFilter& filter, const std::vector<std::string>& par
   return filter.Matches(DatasetId{parts[0], parts[1], parts[2], parts[3], parts[4]});
 }
 
-void CheckFiles(const StorageContext& ctx, const std::vector<FileEntry>& files,
-                VerifyReport& report) {
+// Missing files and checksum mismatches of manifest rows (FileEntry or LakeFile).
+template <typename Entry>
+void CheckFiles(const StorageContext& ctx, const std::vector<Entry>& files, VerifyReport& report) {
   for (const auto& f : files) {
     std::string path = ctx.Abs(f.path);
     std::error_code ec;
@@ -100,6 +104,31 @@ void FindStrays(const StorageContext& ctx, const DatasetFilter& filter,
       report.leftovers.push_back(std::string(storage::kTmpDir) + "/" + name);
     }
   }
+}
+
+// Bronze snapshots: each registered file is present with its checksum; files under data/bronze
+// that the manifest does not list are orphans (temporary files of dead writers: leftovers).
+Status CheckBronze(const StorageContext& ctx, VerifyReport& report) {
+  DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->LakeFiles(kLakeFileBronze, ""));
+  CheckFiles(ctx, files, report);
+  std::unordered_set<std::string> listed;
+  for (const auto& f : files) listed.insert(f.path);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(ctx.Abs(std::string(kBronzeDir)), ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory()) continue;
+    const std::string name = it->path().filename().string();
+    const std::string rel =
+        std::string(kBronzeDir) + "/" +
+        fs::relative(it->path(), ctx.Abs(std::string(kBronzeDir))).generic_string();
+    if (storage::IsTempName(name)) {
+      if (!ProcessAlive(TempOwnerPid(name))) report.leftovers.push_back(rel);
+    } else if (!listed.count(rel)) {
+      report.orphans.push_back(rel);
+    }
+  }
+  return Status::Ok();
 }
 
 std::string FileList(const StorageContext& ctx, const std::vector<FileEntry>& files) {
@@ -302,6 +331,20 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
   }
   DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, DatasetFilter{}));
   FindStrays(ctx, request.filter, listed, report);
+  const bool whole_lake = request.filter.exchange.empty() && request.filter.market.empty() &&
+                          request.filter.symbol.empty() && request.filter.type.empty() &&
+                          request.filter.period.empty();
+  std::optional<FileLock> bronze_lock;
+  if (whole_lake) {
+    // Bronze writers rename a file into place and then register it, both under this lock, so
+    // an orphan seen while holding it is not about to be registered.
+    if (request.repair) {
+      DLAKE_ASSIGN_OR_RETURN(FileLock lock,
+                             FileLock::Acquire(ctx.Abs(std::string(layout::kBronzeLockFile))));
+      bronze_lock.emplace(std::move(lock));
+    }
+    DLAKE_RETURN_IF_ERROR(CheckBronze(ctx, report));
+  }
   DLAKE_ASSIGN_OR_RETURN(report.pending_deletes, ctx.manifest->PendingDeletes(request.filter));
   if (request.repair) {
     DLAKE_RETURN_IF_ERROR(Repair(ctx, request.filter, report));

@@ -10,9 +10,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dlake/catalog/known_gap.h"
+#include "dlake/catalog/lake_file.h"
 #include "dlake/catalog/symbol_info.h"
 #include "dlake/common/dataset.h"
 #include "dlake/common/status.h"
@@ -63,7 +65,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 5;
+  static constexpr int kLatestVersion = 6;
 
   struct OpenOptions {
     bool create = false;                  // create the file if missing
@@ -110,6 +112,20 @@ class Manifest {
 
   Status AddKnownGap(const KnownGap& gap);
   Result<std::vector<KnownGap>> KnownGaps(const DatasetId& dataset);
+
+  // ---- Lake files outside the datasets (src/catalog/lake_files.cc) ----
+  // Registers a file that is already in place. AlreadyExists if its path is registered.
+  Status AddLakeFile(const LakeFile& file);
+  // Files of one kind (and collection, unless empty), ordered by path.
+  Result<std::vector<LakeFile>> LakeFiles(std::string_view kind, std::string_view collection);
+  // Unregisters files by path (the caller removes them from disk afterwards).
+  Status RemoveLakeFiles(const std::vector<std::string>& paths);
+
+  // Adds one response's charge to the API's counters of `day` (UTC day number).
+  Status RecordApiUsage(const ApiUsage& usage);
+  // The counters of `api` for days in [first_day, last_day], by day then endpoint.
+  Result<std::vector<ApiUsage>> ApiUsageBetween(std::string_view api, int64_t first_day,
+                                                int64_t last_day);
 
  private:
   explicit Manifest(std::unique_ptr<sqlite::Database> db);
