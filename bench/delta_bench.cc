@@ -123,6 +123,9 @@ class BenchEnv : public Env {
   Status LinkFile(const std::string& from, const std::string& to) override {
     return Run("link", to, [&] { return base_->LinkFile(from, to); });
   }
+  Status AppendFile(const std::string& p, const std::string& contents) override {
+    return Run("append", p, [&] { return base_->AppendFile(p, contents); });
+  }
   Status SetModificationTime(const std::string& p, int64_t ms) override {
     return Run("mtime", p, [&] { return base_->SetModificationTime(p, ms); });
   }

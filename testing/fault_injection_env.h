@@ -48,6 +48,10 @@ class FaultInjectionEnv : public Env {
     DLAKE_RETURN_IF_ERROR(Tick("write", path));
     return base_->WriteFileAtomic(path, contents);
   }
+  Status AppendFile(const std::string& path, const std::string& contents) override {
+    DLAKE_RETURN_IF_ERROR(Tick("append", path));
+    return base_->AppendFile(path, contents);
+  }
   Status LinkFile(const std::string& from, const std::string& to) override {
     DLAKE_RETURN_IF_ERROR(Tick("link", to));
     return base_->LinkFile(from, to);

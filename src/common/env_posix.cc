@@ -114,6 +114,22 @@ class PosixEnv : public Env {
     return SyncDir(ParentDir(path));
   }
 
+  Status AppendFile(const std::string& path, const std::string& contents) override {
+    ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return IoErrorFromErrno("cannot open for appending", path, errno);
+    size_t done = 0;
+    while (done < contents.size()) {
+      ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoErrorFromErrno("cannot append to", path, errno);
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0 || fd.Close() != 0) {
+      return IoErrorFromErrno("cannot flush", path, errno);
+    }
+    return Status::Ok();
+  }
+
   Status LinkFile(const std::string& from, const std::string& to) override {
     if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
     int err = errno;

@@ -75,6 +75,9 @@ class TestEnv : public Env {
   Status WriteFileAtomic(const std::string& path, const std::string& contents) override {
     return base_->WriteFileAtomic(path, contents);
   }
+  Status AppendFile(const std::string& path, const std::string& contents) override {
+    return base_->AppendFile(path, contents);
+  }
   Status LinkFile(const std::string& from, const std::string& to) override {
     if (hook_ && to.find("/_delta_log/") != std::string::npos) {
       auto hook = std::move(hook_);

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
 
 namespace dlake::net {
@@ -68,6 +69,15 @@ Result<HttpResponse> HttpClient::Get(const std::string& url) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
+                                                                      curl_slist_free_all);
+  for (const auto& header : options_.headers) {
+    curl_slist* appended = curl_slist_append(headers.get(), header.c_str());
+    if (appended == nullptr) return Internal("cannot build the request headers for GET ", url);
+    headers.release();
+    headers.reset(appended);
+  }
+  if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     return Unavailable("GET ", url, " failed: ", error[0] ? error : curl_easy_strerror(rc));

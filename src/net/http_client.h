@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dlake/common/status.h"
 
@@ -24,6 +25,9 @@ struct HttpResponse {
 struct HttpOptions {
   int64_t connect_timeout_ms = 10000;
   int64_t timeout_ms = 30000;  // whole request
+  // Extra request headers, "Name: value" (an API key, Accept). They may hold secrets: they are
+  // never logged or put into an error message.
+  std::vector<std::string> headers;
 };
 
 class HttpClient {

@@ -31,6 +31,8 @@ class Env {
   virtual Status SyncDir(const std::string& path) = 0;
   // Writes a small file atomically: temporary file, fsync, rename, fsync folder.
   virtual Status WriteFileAtomic(const std::string& path, const std::string& contents) = 0;
+  // Appends `contents` to a file (created if missing) and fsyncs it: for append-only logs.
+  virtual Status AppendFile(const std::string& path, const std::string& contents) = 0;
   // link(2): `to` becomes a second name of `from`. AlreadyExists when `to` exists: the
   // put-if-absent that Delta commits rely on.
   virtual Status LinkFile(const std::string& from, const std::string& to) = 0;
