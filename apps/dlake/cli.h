@@ -100,5 +100,7 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global);
 void AddConfigCommand(CLI::App& app, GlobalOptions& global);
 // `dlake delta …`: Delta Lake tables in any folder (no lake needed).
 void AddDeltaCommands(CLI::App& app, GlobalOptions& global);
+// `dlake cmc …`: the CoinMarketCap pipeline.
+void AddCmcCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace dlake::cli

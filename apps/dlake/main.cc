@@ -51,6 +51,7 @@ int Run(int argc, char** argv) {
   AddVerifyCommand(app, global);
   AddDownloadCommands(app, global);
   AddDeltaCommands(app, global);
+  AddCmcCommands(app, global);
   AddConfigCommand(app, global);
 
   auto logger = spdlog::stderr_color_mt("dlake");
@@ -63,10 +64,13 @@ int Run(int argc, char** argv) {
                        "' (commands: " + CommandNames(app) + "; see --help)");
     }
     // CLI11 reports an unknown word after a command group as "A subcommand is required".
-    if (argc > 2 && std::string(argv[1]) == "delta" && argv[2][0] != '-' &&
-        !IsCommand(*app.get_subcommand("delta"), argv[2])) {
-      throw UsageError(std::string("unknown command 'delta ") + argv[2] + "' (delta commands: " +
-                       CommandNames(*app.get_subcommand("delta")) + "; see dlake delta --help)");
+    for (const std::string group : {"delta", "cmc"}) {
+      if (argc > 2 && argv[1] == group && argv[2][0] != '-' &&
+          !IsCommand(*app.get_subcommand(group), argv[2])) {
+        throw UsageError("unknown command '" + group + " " + argv[2] + "' (" + group +
+                         " commands: " + CommandNames(*app.get_subcommand(group)) + "; see dlake " +
+                         group + " --help)");
+      }
     }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dlake/catalog/manifest.h"
+#include "dlake/cmc/extract.h"
 #include "dlake/common/dataset.h"
 #include "dlake/common/env.h"
 #include "dlake/common/record_batch.h"
@@ -142,6 +143,15 @@ class Lake {
 
   Result<DeleteReport> Delete(const DeleteRequest& request);
   Result<VerifyReport> Verify(const VerifyRequest& request);
+
+  // ---- The CoinMarketCap pipeline (doc/cmc.md) ----
+  // Extracts CoinMarketCap snapshots into the bronze layer: the API at cmc.url, paced by
+  // cmc.requests_per_minute, the key from $CMC_API_KEY or the file cmc.key_file. The report
+  // says per endpoint what was written; endpoint failures are in it (ok() false), while a bad
+  // request, a missing key or a run over the credit budget is an error before any request.
+  Result<cmc::ExtractReport> ExtractCmc(const cmc::ExtractRequest& request);
+  // CoinMarketCap credits spent today and this month against cmc.monthly_credits.
+  Result<cmc::CreditReport> CmcCredits();
 
   // Implementation state (src/lake/lake_impl.h); opaque to users.
   struct Impl;

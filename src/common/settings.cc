@@ -39,7 +39,7 @@ const std::vector<SettingSpec> kCatalog = {
      "Higher timeframes kept up to date after every candle write (read and checked; the "
      "aggregation that uses it is not built yet)"},
     {setting::kCmcUrl, SettingKind::kUrl, "https://pro-api.coinmarketcap.com",
-     "CoinMarketCap API (read and checked; the CoinMarketCap pipeline is not built yet)"},
+     "CoinMarketCap Pro API that `dlake cmc extract` calls"},
     {setting::kCmcKeyFile, SettingKind::kPath, "",
      "A file (mode 0600) holding the CoinMarketCap API key; $CMC_API_KEY takes precedence"},
     {setting::kCmcRequestsPerMinute, SettingKind::kPositive, "30",
