@@ -69,8 +69,7 @@ Result<HttpResponse> HttpClient::Get(const std::string& url) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
-                                                                      curl_slist_free_all);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
   for (const auto& header : options_.headers) {
     curl_slist* appended = curl_slist_append(headers.get(), header.c_str());
     if (appended == nullptr) return Internal("cannot build the request headers for GET ", url);
