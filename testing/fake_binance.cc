@@ -115,7 +115,43 @@ std::variant<int64_t, Reply> BinanceLimit(const httplib::Request& req, int64_t f
   return std::min(*limit, max);
 }
 
+// kWrongTypes on exchangeInfo (the table in fake_exchange.h).
+void BreakExchangeInfo(WrongType kind, Json* body) {
+  Json& symbols = (*body)["symbols"];
+  if (kind == WrongType::kContainer || (kind == WrongType::kRow && symbols.empty())) {
+    symbols = 3;
+  } else if (kind == WrongType::kRow) {
+    for (Json& s : symbols) s = s.value("symbol", "");
+  } else {
+    for (Json& limit : (*body)["rateLimits"]) {
+      if (limit.value("rateLimitType", "") == "REQUEST_WEIGHT") limit["limit"] = "x";
+    }
+  }
+}
+
 }  // namespace
+
+void BreakBinanceTypes(Endpoint endpoint, WrongType kind, Json* body) {
+  if (endpoint == Endpoint::kBinanceExchangeInfo) {
+    BreakExchangeInfo(kind, body);
+    return;
+  }
+  // klines and fundingRate: arrays of rows.
+  if (!body->is_array()) return;
+  if (kind == WrongType::kContainer || body->empty()) {
+    Json wrapped = Json::object();
+    wrapped["data"] = std::move(*body);
+    *body = std::move(wrapped);
+    return;
+  }
+  const bool klines = endpoint == Endpoint::kBinanceKlines;
+  Json& row = (*body)[0];
+  if (kind == WrongType::kRow) {
+    row = klines ? ArrayAsObject(row) : ObjectAsArray(row);
+  } else {
+    (klines ? row[0] : row["fundingTime"]) = Json::object();
+  }
+}
 
 // ---- Admission: weights, bans ----
 
@@ -207,6 +243,14 @@ Reply FakeServer::BinanceFaultReply(const Route& route, const FaultSpec& fault) 
       return BinanceError(400, -1121, "Invalid symbol.");
     case FaultKind::kInvalidInterval:
       return BinanceError(400, -1120, "Invalid interval.");
+    case FaultKind::kWrongTypes: {  // kErrorMessage: a number as the message
+      Json body = Json::object();
+      body["code"] = -1121;
+      body["msg"] = 5;
+      Reply r = BinanceJson(body);
+      r.status = 400;
+      return r;
+    }
     default:
       break;
   }

@@ -84,6 +84,41 @@ std::optional<std::string> CursorLast(std::string cursor) {
 
 }  // namespace
 
+void BreakBybitTypes(Endpoint endpoint, WrongType kind, Json* body) {
+  if (!body->is_object() || body->value("retCode", -1) != 0) return;  // an error answer
+  Json& list = (*body)["result"]["list"];
+  if (kind == WrongType::kContainer || !list.is_array() || list.empty()) {
+    (*body)["result"] = Json::array();
+    return;
+  }
+  Json& row = list[0];
+  switch (endpoint) {
+    case Endpoint::kBybitKline:
+      if (kind == WrongType::kRow) {
+        row = ArrayAsObject(row);
+      } else {
+        row[4] = Json::array();  // the close price
+      }
+      return;
+    case Endpoint::kBybitInstruments:
+      if (kind == WrongType::kRow) {
+        for (Json& entry : list) entry = entry.value("symbol", "");
+      } else {
+        row["symbol"] = 5;
+      }
+      return;
+    case Endpoint::kBybitFunding:
+      if (kind == WrongType::kRow) {
+        row = ObjectAsArray(row);
+      } else {
+        row["fundingRateTimestamp"] = Json::object();
+      }
+      return;
+    default:
+      return;
+  }
+}
+
 // ---- Admission: the per-IP limit ----
 
 std::optional<Reply> FakeServer::AdmitBybit(int64_t now_real, httplib::Headers* headers) {
@@ -124,6 +159,13 @@ Reply FakeServer::BybitFaultReply(const FaultSpec& fault) {
       return BybitError(10001, "Not supported symbols", now);
     case FaultKind::kInvalidInterval:
       return BybitError(10001, "Invalid period!", now);
+    case FaultKind::kWrongTypes: {  // kErrorMessage: the envelope with a number as retMsg
+      Reply r = BybitError(10001, "", now);
+      Json body = Json::parse(r.body);
+      body["retMsg"] = 5;
+      r.body = body.dump();
+      return r;
+    }
     default:
       break;
   }

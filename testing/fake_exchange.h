@@ -160,7 +160,23 @@ enum class FaultKind {
                      // Bybit retCode 10006 "Too many visits!" (HTTP 200)
   kUnknownSymbol,    // Binance 400 -1121; Bybit retCode 10001 (HTTP 200)
   kInvalidInterval,  // Binance 400 -1120; Bybit retCode 10001 (HTTP 200)
+  kWrongTypes,       // well-formed JSON whose fields have the wrong types (`wrong_type` says how)
 };
+
+// How a kWrongTypes fault breaks an answer: the endpoint's normal answer (HTTP 200), changed by
+// endpoint as follows.
+//                     kContainer        kRow                         kField
+//   Binance klines    an object         the first kline an object    its open time {}
+//   exchangeInfo      "symbols": 3      the symbols strings          REQUEST_WEIGHT "limit": "x"
+//   fundingRate       an object         the first row an array       its "fundingTime": {}
+//   Bybit kline       "result": []      the first kline an object    its close price []
+//   instruments-info  "result": []      the list's entries strings   the first "symbol": 5
+//   funding/history   "result": []      the first row an array       its "fundingRateTimestamp" {}
+// An answer without rows gets kContainer instead of kRow or kField; an error answer (bad query)
+// is sent unchanged. kErrorMessage replaces the answer with the API's error reply carrying a
+// number as its message: Binance HTTP 400 {"code":-1121,"msg":5}, Bybit HTTP 200
+// {"retCode":10001,"retMsg":5,...}.
+enum class WrongType { kContainer, kRow, kField, kErrorMessage };
 
 struct FaultSpec {
   FaultKind kind = FaultKind::kHttpError;
@@ -170,6 +186,7 @@ struct FaultSpec {
   bool html = false;        // kHttpError: an HTML page (a proxy's) instead of JSON
   int delay_ms = 0;         // kSlow
   int retry_after_s = 1;    // kTooManyRequests
+  WrongType wrong_type = WrongType::kField;  // kWrongTypes
 };
 
 struct FakeExchangeStats {

@@ -894,6 +894,66 @@ TEST(FakeExchangeFaultTest, UnknownSymbolAndInterval) {
   EXPECT_EQ(Fetch(*fake, "/api/v3/klines?symbol=BTCUSDT&interval=1m").json["code"], -1120);
 }
 
+TEST(FakeExchangeFaultTest, WrongTypesBreakEachEndpointAsTheTableSays) {
+  auto fake = StartFake();
+  auto broken = [&](const std::string& target, WrongType kind) {
+    fake->InjectFault({.kind = FaultKind::kWrongTypes, .wrong_type = kind});
+    Got got = Fetch(*fake, target);
+    EXPECT_EQ(got.status, 200) << target;
+    EXPECT_FALSE(got.json.is_discarded()) << target << ": " << got.body;
+    return got.json;
+  };
+  const std::string klines = "/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=5";
+  EXPECT_TRUE(broken(klines, WrongType::kContainer)["data"].is_array());
+  EXPECT_TRUE(broken(klines, WrongType::kRow)[0].is_object());
+  Json field = broken(klines, WrongType::kField);
+  EXPECT_TRUE(field[0][0].is_object());
+  EXPECT_TRUE(field[1][0].is_number_integer());  // only the first row
+
+  const std::string info = "/fapi/v1/exchangeInfo";
+  EXPECT_EQ(broken(info, WrongType::kContainer)["symbols"], 3);
+  EXPECT_EQ(broken(info, WrongType::kRow)["symbols"][0], "BTCUSDT");
+  EXPECT_EQ(broken(info, WrongType::kField)["rateLimits"][0]["limit"], "x");
+
+  const std::string funding = "/fapi/v1/fundingRate?symbol=BTCUSDT&limit=3";
+  EXPECT_TRUE(broken(funding, WrongType::kContainer).is_object());
+  EXPECT_TRUE(broken(funding, WrongType::kRow)[0].is_array());
+  EXPECT_TRUE(broken(funding, WrongType::kField)[0]["fundingTime"].is_object());
+
+  const std::string kline = "/v5/market/kline?category=linear&symbol=BTCUSDT&interval=1&limit=5";
+  EXPECT_TRUE(broken(kline, WrongType::kContainer)["result"].is_array());
+  EXPECT_TRUE(broken(kline, WrongType::kRow)["result"]["list"][0].is_object());
+  EXPECT_TRUE(broken(kline, WrongType::kField)["result"]["list"][0][4].is_array());
+
+  const std::string instruments = "/v5/market/instruments-info?category=linear";
+  EXPECT_TRUE(broken(instruments, WrongType::kContainer)["result"].is_array());
+  EXPECT_EQ(broken(instruments, WrongType::kRow)["result"]["list"][0], "BTCUSDT");
+  EXPECT_EQ(broken(instruments, WrongType::kField)["result"]["list"][0]["symbol"], 5);
+
+  const std::string history = "/v5/market/funding/history?category=linear&symbol=BTCUSDT";
+  EXPECT_TRUE(broken(history, WrongType::kContainer)["result"].is_array());
+  EXPECT_TRUE(broken(history, WrongType::kRow)["result"]["list"][0].is_array());
+  EXPECT_TRUE(
+      broken(history, WrongType::kField)["result"]["list"][0]["fundingRateTimestamp"].is_object());
+
+  // No rows: the container breaks instead. An error answer is sent unchanged.
+  const std::string empty = "/fapi/v1/klines?symbol=BTCUSDT&interval=1m&endTime=1000";
+  EXPECT_TRUE(broken(empty, WrongType::kField).is_object());
+  fake->InjectFault({.kind = FaultKind::kWrongTypes, .wrong_type = WrongType::kRow});
+  EXPECT_EQ(Fetch(*fake, "/api/v3/klines?symbol=NOPEUSDT&interval=1m").json["code"], -1121);
+
+  fake->InjectFault({.kind = FaultKind::kWrongTypes, .wrong_type = WrongType::kErrorMessage});
+  Got message = Fetch(*fake, klines);
+  EXPECT_EQ(message.status, 400);
+  EXPECT_EQ(message.json["msg"], 5);
+  fake->InjectFault({.kind = FaultKind::kWrongTypes, .wrong_type = WrongType::kErrorMessage});
+  Got ret_msg = Fetch(*fake, kline);
+  EXPECT_EQ(ret_msg.status, 200);
+  EXPECT_EQ(ret_msg.json["retCode"], 10001);
+  EXPECT_EQ(ret_msg.json["retMsg"], 5);
+  EXPECT_EQ(fake->Stats().faults_applied, 22);
+}
+
 TEST(FakeExchangeFaultTest, PathPrefixAndPersistentFaults) {
   auto fake = StartFake();
   fake->InjectFault({.kind = FaultKind::kHttpError, .count = -1, .path_prefix = "/fapi/"});

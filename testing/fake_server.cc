@@ -120,6 +120,18 @@ Json Filter(std::initializer_list<std::pair<const char*, Json>> fields) {
   return f;
 }
 
+Json ArrayAsObject(const Json& array) {
+  Json out = Json::object();
+  for (size_t i = 0; i < array.size(); ++i) out[std::to_string(i)] = array[i];
+  return out;
+}
+
+Json ObjectAsArray(const Json& object) {
+  Json out = Json::array();
+  for (const Json& value : object) out.push_back(value);
+  return out;
+}
+
 // ---- Query parameters ----
 
 std::optional<int64_t> IntParam(const httplib::Request& req, const char* name, bool* bad) {
@@ -233,6 +245,13 @@ FakeServer::Admission FakeServer::Admit(const Route& route, const httplib::Reque
     case FaultKind::kCutBody:
       a.body_fault = fault->kind;
       break;
+    case FaultKind::kWrongTypes:
+      if (fault->wrong_type == WrongType::kErrorMessage) {
+        a.reply = FaultReply(route, *fault);
+      } else {
+        a.wrong_type = fault->wrong_type;
+      }
+      break;
     default:
       a.reply = FaultReply(route, *fault);
   }
@@ -285,6 +304,7 @@ void FakeServer::Handle(const Route& route, const httplib::Request& req, httplib
       reply = HtmlReply(500, std::string("fake exchange bug: ") + e.what());
     }
   }
+  if (a.wrong_type && reply.status == 200) BreakTypes(route, *a.wrong_type, &reply);
   if (a.body_fault == FaultKind::kTruncatedBody) reply.body.resize(reply.body.size() / 2);
   if (a.body_fault == FaultKind::kCutBody) reply.transport = Transport::kCut;
 
@@ -309,6 +329,18 @@ void FakeServer::Handle(const Route& route, const httplib::Request& req, httplib
       return;
     }
   }
+}
+
+void FakeServer::BreakTypes(const Route& route, WrongType kind, Reply* reply) {
+  // Candle lists are written as text (fake_server.h), so the answer is parsed back here.
+  Json body = Json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return;
+  if (route.api == FakeApi::kBybit) {
+    BreakBybitTypes(route.endpoint, kind, &body);
+  } else {
+    BreakBinanceTypes(route.endpoint, kind, &body);
+  }
+  reply->body = body.dump();
 }
 
 Reply FakeServer::Serve(const Route& route, const httplib::Request& req) {

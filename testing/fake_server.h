@@ -61,6 +61,10 @@ void AppendQuoted(std::string* out, const std::string& text);
 std::string Tick(const FakeSymbol& s, int decimals);
 std::string Lot(const FakeSymbol& s, int decimals);
 Json Filter(std::initializer_list<std::pair<const char*, Json>> fields);
+// A row in the other shape, for kWrongTypes: an array's values keyed "0", "1", ...; an object's
+// values in order.
+Json ArrayAsObject(const Json& array);
+Json ObjectAsArray(const Json& object);
 
 // ---- Query parameters ----
 
@@ -111,6 +115,11 @@ struct RateWindow {
   }
 };
 
+// kWrongTypes (fake_exchange.h): breaks the normal answer `body` of `endpoint` as `kind` (not
+// kErrorMessage) says. Defined in fake_binance.cc and fake_bybit.cc.
+void BreakBinanceTypes(Endpoint endpoint, WrongType kind, Json* body);
+void BreakBybitTypes(Endpoint endpoint, WrongType kind, Json* body);
+
 // ---- The server ----
 
 // The state behind a FakeExchange. Keeps a reference to the options.
@@ -151,6 +160,7 @@ class FakeServer {
   struct Admission {
     std::optional<Reply> reply;  // answered before the endpoint runs
     std::optional<FaultKind> body_fault;
+    std::optional<WrongType> wrong_type;  // kWrongTypes, other than kErrorMessage
     int delay_ms = 0;
     httplib::Headers headers;
   };
@@ -179,6 +189,8 @@ class FakeServer {
   int64_t BinanceWeight(const Route& route, const httplib::Request& req) const;
 
   Reply Serve(const Route& route, const httplib::Request& req);
+  // kWrongTypes: `reply` (a normal answer of `route`) broken as `kind` says.
+  static void BreakTypes(const Route& route, WrongType kind, Reply* reply);
   Reply BinanceKlines(FakeMarket market, const httplib::Request& req);
   Reply BinanceExchangeInfo(FakeMarket market, const httplib::Request& req);
   Reply BinanceFunding(const httplib::Request& req);

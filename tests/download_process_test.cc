@@ -956,6 +956,52 @@ TEST_F(DownloadProcessTest, ABanStopsWithTheBanNamedAndItsLength) {
   EXPECT_LE(fake_->Stats().sent_418, 1) << "no request after the ban";
 }
 
+// Regression: well-formed JSON with fields of the wrong type (exchangeInfo `"symbols": 3`, a
+// Bybit instrument's `"symbol": 5`, a kline row of objects) threw nlohmann::json::exception out
+// of the clients in src/exchange, and dlake printed "internal error". The download fails with
+// an error naming the URL and what was wrong, after one request (a retry gets the same body).
+TEST_F(DownloadProcessTest, AnAnswerWithFieldsOfTheWrongTypeIsAnErrorNamingTheUrl) {
+  StartFake();
+  const int64_t start = DaysAgo(2), end = start + 100 * kMsPerMinute;
+  struct Case {
+    std::string exchange;
+    std::string path;  // the broken endpoint; the URL the error must name starts with it
+    WrongType kind;
+    bool symbols_stored;  // a download-symbols run first, so the kline request is the first
+  };
+  const Case cases[] = {
+      {"binance", "/fapi/v1/exchangeInfo", WrongType::kContainer, false},
+      {"bybit", "/v5/market/instruments-info?category=linear", WrongType::kField, false},
+      {"binance", "/fapi/v1/klines?symbol=BTCUSDT", WrongType::kRow, true},
+      {"bybit", "/v5/market/kline?category=linear&symbol=BTCUSDT", WrongType::kField, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.path);
+    TempDir lake_dir;
+    const std::string lake = lake_dir.Join("lake");
+    InitLake(lake);
+    if (c.symbols_stored) {
+      ASSERT_EQ(Dlake(lake, {"download-symbols", "--exchange", c.exchange}, Env(fake_->base_url()))
+                    .exit_code,
+                0);
+    }
+    const std::string path = c.path.substr(0, c.path.find('?'));
+    fake_->ResetStats();
+    fake_->InjectFault(
+        FaultSpec{.kind = FaultKind::kWrongTypes, .path_prefix = path, .wrong_type = c.kind});
+    ProcessResult r = Dlake(lake,
+                            {"download-history", "--exchange", c.exchange, "--symbol", "BTCUSDT",
+                             "--start", Ms(start), "--end", Ms(end)},
+                            Env(fake_->base_url()));
+    EXPECT_EQ(r.exit_code, 1) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("answered " + fake_->base_url() + c.path)) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("with an unexpected body: ")) << Describe(r);
+    EXPECT_THAT(r.err, Not(HasSubstr("internal error"))) << Describe(r);
+    EXPECT_EQ(Requests(path), 1) << Describe(r);
+    fake_->ClearFaults();
+  }
+}
+
 // ---- Output ----
 
 TEST_F(DownloadProcessTest, ProgressIsPlainLinesWithoutATerminalAndASummaryEnds) {

@@ -1,6 +1,9 @@
 // Binance spot (/api/v3) and USD-M futures (/fapi/v1): exchange-apis.md sections 1-3.
 
+#include <algorithm>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "dlake/common/time.h"
 #include "exchange/exchange_impl.h"
@@ -11,11 +14,11 @@ namespace {
 const std::set<std::string> kSpotIntervals = {"1s", "1m", "3m", "5m",  "15m", "30m", "1h", "2h",
                                               "4h", "6h", "8h", "12h", "1d",  "3d",  "1w", "1M"};
 
-// Binance answers errors as {"code": -1121, "msg": "Invalid symbol."}.
+// Binance answers errors as {"code": -1121, "msg": "Invalid symbol."}; a proxy's may differ.
 std::string BinanceMessage(const net::HttpResponse& r, const nlohmann::json* json) {
   if (json && json->is_object() && json->contains("msg")) {
-    return (*json)["msg"].get<std::string>() + " (code " +
-           json->value("code", nlohmann::json(0)).dump() + ")";
+    return JsonText(json->at("msg")) + " (code " +
+           JsonText(json->value("code", nlohmann::json(0))) + ")";
   }
   return r.body.substr(0, 200);
 }
@@ -87,6 +90,53 @@ int64_t IntervalUnitMs(const std::string& unit) {
   return 0;
 }
 
+// The klines of one page: an array of arrays of (at least) 11 fields; the 12th is ignored.
+Result<std::vector<Candle>> ParseKlines(const nlohmann::json& body) {
+  if (!body.is_array()) return Unavailable("the klines are not an array");
+  std::vector<Candle> out;
+  out.reserve(body.size());
+  for (size_t i = 0; i < body.size(); ++i) {
+    const nlohmann::json& k = body[i];
+    if (!k.is_array() || k.size() < 11) {
+      return Unavailable("kline ", i, " is not an array of 12 fields: ", JsonText(k).substr(0, 80));
+    }
+    Candle c;
+    DLAKE_ASSIGN_OR_RETURN(c.ts, JsonInt(k[0], "open time"));
+    DLAKE_ASSIGN_OR_RETURN(c.open, JsonNumber(k[1], "open"));
+    DLAKE_ASSIGN_OR_RETURN(c.high, JsonNumber(k[2], "high"));
+    DLAKE_ASSIGN_OR_RETURN(c.low, JsonNumber(k[3], "low"));
+    DLAKE_ASSIGN_OR_RETURN(c.close, JsonNumber(k[4], "close"));
+    DLAKE_ASSIGN_OR_RETURN(c.volume, JsonNumber(k[5], "volume"));
+    DLAKE_ASSIGN_OR_RETURN(c.close_time, JsonInt(k[6], "close time"));
+    DLAKE_ASSIGN_OR_RETURN(c.quote_volume, JsonNumber(k[7], "quote volume"));
+    DLAKE_ASSIGN_OR_RETURN(c.trades, JsonInt(k[8], "trades"));
+    DLAKE_ASSIGN_OR_RETURN(c.taker_buy_base, JsonNumber(k[9], "taker buy base"));
+    DLAKE_ASSIGN_OR_RETURN(c.taker_buy_quote, JsonNumber(k[10], "taker buy quote"));
+    out.push_back(c);
+  }
+  return out;
+}
+
+// One page of /fapi/v1/fundingRate: [{"fundingTime": ..., "fundingRate": "...", ...}, ...].
+Result<std::vector<FundingRate>> ParseFunding(const nlohmann::json& body) {
+  if (!body.is_array()) return Unavailable("the funding rates are not an array");
+  std::vector<FundingRate> out;
+  out.reserve(body.size());
+  for (const auto& f : body) {
+    FundingRate rate;
+    DLAKE_ASSIGN_OR_RETURN(rate.ts, JsonInt(f.at("fundingTime"), "fundingTime"));
+    DLAKE_ASSIGN_OR_RETURN(rate.rate, JsonNumber(f.at("fundingRate"), "fundingRate"));
+    // Older rows carry "" or no mark price at all.
+    const auto mark = f.find("markPrice");
+    if (mark != f.end() && !mark->is_null() &&
+        !(mark->is_string() && mark->get_ref<const std::string&>().empty())) {
+      DLAKE_ASSIGN_OR_RETURN(rate.mark_price, JsonNumber(*mark, "markPrice"));
+    }
+    out.push_back(rate);
+  }
+  return out;
+}
+
 class Binance : public Exchange {
  public:
   Binance(bool futures, std::unique_ptr<net::ApiClient> api, std::string base)
@@ -109,9 +159,77 @@ class Binance : public Exchange {
   }
 
   Result<std::vector<SymbolInfo>> Symbols() override {
-    DLAKE_ASSIGN_OR_RETURN(auto info, ExchangeInfo());
     std::vector<SymbolInfo> out;
-    for (const auto& s : info["symbols"]) {
+    DLAKE_RETURN_IF_ERROR(ExchangeInfo(&out));
+    return out;
+  }
+
+  Result<Page> CandlePage(const std::string& symbol, const std::string& period, int64_t start,
+                          int64_t end) override {
+    DLAKE_RETURN_IF_ERROR(EnsureBudget());
+    const int64_t limit = candle_page_size();
+    const std::string url =
+        base_ + (futures_ ? "/fapi/v1/klines" : "/api/v3/klines") + "?symbol=" + symbol +
+        "&interval=" + period + "&startTime=" + std::to_string(start) +
+        "&endTime=" + std::to_string(end - 1) + "&limit=" + std::to_string(limit);
+    DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, KlineWeight(limit)));
+    DLAKE_ASSIGN_OR_RETURN(
+        auto candles, net::ParseJsonBody(api_->name(), url, [&] { return ParseKlines(json); }));
+    Page page;
+    for (const Candle& c : candles) {
+      if (c.ts >= start && c.ts < end) page.candles.push_back(c);
+    }
+    // Selection is by open time >= startTime, oldest first, up to `limit`: a full page is
+    // complete up to its last candle, a short one up to `end`.
+    page.complete_until = static_cast<int64_t>(candles.size()) >= limit && !page.candles.empty()
+                              ? page.candles.back().ts + 1
+                              : end;
+    return page;
+  }
+
+  Result<std::vector<FundingRate>> Funding(const std::string& symbol, int64_t start,
+                                           int64_t end) override {
+    std::vector<FundingRate> out;
+    int64_t from = start;
+    while (from < end) {
+      const std::string url = base_ + "/fapi/v1/fundingRate?symbol=" + symbol +
+                              "&startTime=" + std::to_string(from) +
+                              "&endTime=" + std::to_string(end - 1) + "&limit=1000";
+      DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
+      DLAKE_ASSIGN_OR_RETURN(
+          auto rates, net::ParseJsonBody(api_->name(), url, [&] { return ParseFunding(json); }));
+      for (const FundingRate& rate : rates) {
+        if (rate.ts >= from && rate.ts < end) out.push_back(rate);
+      }
+      if (rates.size() < 1000) break;
+      // Ascending from startTime: the next page starts after this one's last row (always
+      // forward, whatever times a strange page holds).
+      from = std::max(from + 1, rates.back().ts + 1);
+    }
+    return out;
+  }
+
+ private:
+  // Asks exchangeInfo and adopts its rate limit and clock; its symbols go to `symbols` unless it
+  // is null.
+  Status ExchangeInfo(std::vector<SymbolInfo>* symbols) {
+    const std::string url = base_ + (futures_ ? "/fapi/v1/exchangeInfo" : "/api/v3/exchangeInfo");
+    DLAKE_ASSIGN_OR_RETURN(auto info, api_->GetJson(url, futures_ ? 1 : 20));
+    return net::ParseJsonBody(api_->name(), url, [&]() -> Status {
+      AdoptRateLimits(info);
+      if (info.contains("serverTime") && info["serverTime"].is_number_integer()) {
+        clock_offset_ms_ = info["serverTime"].get<int64_t>() - net::WallClockMs();
+      }
+      if (symbols != nullptr) *symbols = ParseSymbols(info);
+      budget_known_ = true;
+      return Status::Ok();
+    });
+  }
+
+  // exchangeInfo.symbols; throws nlohmann::json::exception on fields of the wrong type.
+  std::vector<SymbolInfo> ParseSymbols(const nlohmann::json& info) const {
+    std::vector<SymbolInfo> out;
+    for (const auto& s : info.at("symbols")) {
       SymbolInfo sym;
       sym.exchange = name();
       sym.market = market();
@@ -128,85 +246,9 @@ class Binance : public Exchange {
     return out;
   }
 
-  Result<Page> CandlePage(const std::string& symbol, const std::string& period, int64_t start,
-                          int64_t end) override {
-    DLAKE_RETURN_IF_ERROR(EnsureBudget());
-    const int64_t limit = candle_page_size();
-    const std::string url =
-        base_ + (futures_ ? "/fapi/v1/klines" : "/api/v3/klines") + "?symbol=" + symbol +
-        "&interval=" + period + "&startTime=" + std::to_string(start) +
-        "&endTime=" + std::to_string(end - 1) + "&limit=" + std::to_string(limit);
-    DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, KlineWeight(limit)));
-    if (!json.is_array()) return Unavailable("Binance klines from ", url, " are not an array");
-    Page page;
-    std::vector<Candle>& out = page.candles;
-    out.reserve(json.size());
-    for (const auto& k : json) {
-      if (!k.is_array() || k.size() < 11) {
-        return Unavailable("Binance kline from ", url, " has ", k.size(), " fields, not 12");
-      }
-      Candle c;
-      DLAKE_ASSIGN_OR_RETURN(c.ts, JsonInt(k[0], "open time"));
-      DLAKE_ASSIGN_OR_RETURN(c.open, JsonNumber(k[1], "open"));
-      DLAKE_ASSIGN_OR_RETURN(c.high, JsonNumber(k[2], "high"));
-      DLAKE_ASSIGN_OR_RETURN(c.low, JsonNumber(k[3], "low"));
-      DLAKE_ASSIGN_OR_RETURN(c.close, JsonNumber(k[4], "close"));
-      DLAKE_ASSIGN_OR_RETURN(c.volume, JsonNumber(k[5], "volume"));
-      DLAKE_ASSIGN_OR_RETURN(c.close_time, JsonInt(k[6], "close time"));
-      DLAKE_ASSIGN_OR_RETURN(c.quote_volume, JsonNumber(k[7], "quote volume"));
-      DLAKE_ASSIGN_OR_RETURN(c.trades, JsonInt(k[8], "trades"));
-      DLAKE_ASSIGN_OR_RETURN(c.taker_buy_base, JsonNumber(k[9], "taker buy base"));
-      DLAKE_ASSIGN_OR_RETURN(c.taker_buy_quote, JsonNumber(k[10], "taker buy quote"));
-      if (c.ts >= start && c.ts < end) out.push_back(c);
-    }
-    // Selection is by open time >= startTime, oldest first, up to `limit`: a full page is
-    // complete up to its last candle, a short one up to `end`.
-    page.complete_until =
-        static_cast<int64_t>(json.size()) >= limit && !out.empty() ? out.back().ts + 1 : end;
-    return page;
-  }
-
-  Result<std::vector<FundingRate>> Funding(const std::string& symbol, int64_t start,
-                                           int64_t end) override {
-    std::vector<FundingRate> out;
-    int64_t from = start;
-    while (from < end) {
-      const std::string url = base_ + "/fapi/v1/fundingRate?symbol=" + symbol +
-                              "&startTime=" + std::to_string(from) +
-                              "&endTime=" + std::to_string(end - 1) + "&limit=1000";
-      DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
-      if (!json.is_array()) return Unavailable("Binance funding from ", url, " is not an array");
-      for (const auto& f : json) {
-        FundingRate rate;
-        DLAKE_ASSIGN_OR_RETURN(rate.ts, JsonInt(f["fundingTime"], "fundingTime"));
-        DLAKE_ASSIGN_OR_RETURN(rate.rate, JsonNumber(f["fundingRate"], "fundingRate"));
-        if (f.contains("markPrice") && f["markPrice"].is_string() &&
-            !f["markPrice"].get<std::string>().empty()) {
-          DLAKE_ASSIGN_OR_RETURN(double mark, JsonNumber(f["markPrice"], "markPrice"));
-          rate.mark_price = mark;
-        }
-        if (rate.ts >= from && rate.ts < end) out.push_back(rate);
-      }
-      if (json.size() < 1000) break;
-      from = out.back().ts + 1;
-    }
-    return out;
-  }
-
- private:
-  Result<nlohmann::json> ExchangeInfo() {
-    const std::string url = base_ + (futures_ ? "/fapi/v1/exchangeInfo" : "/api/v3/exchangeInfo");
-    DLAKE_ASSIGN_OR_RETURN(auto info, api_->GetJson(url, futures_ ? 1 : 20));
-    AdoptRateLimits(info);
-    if (info.contains("serverTime") && info["serverTime"].is_number_integer()) {
-      clock_offset_ms_ = info["serverTime"].get<int64_t>() - net::WallClockMs();
-    }
-    return info;
-  }
-
-  // The REQUEST_WEIGHT limit the exchange publishes in exchangeInfo.rateLimits.
+  // The REQUEST_WEIGHT limit the exchange publishes in exchangeInfo.rateLimits; throws
+  // nlohmann::json::exception on fields of the wrong type.
   void AdoptRateLimits(const nlohmann::json& info) {
-    budget_known_ = true;
     if (!info.contains("rateLimits") || !info["rateLimits"].is_array()) return;
     for (const auto& limit : info["rateLimits"]) {
       if (limit.value("rateLimitType", "") != "REQUEST_WEIGHT") continue;
@@ -224,7 +266,7 @@ class Binance : public Exchange {
 
   Status EnsureBudget() {
     if (budget_known_) return Status::Ok();
-    return ExchangeInfo().status();
+    return ExchangeInfo(nullptr);
   }
 
   int64_t KlineWeight(int64_t limit) const {

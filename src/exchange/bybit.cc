@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "dlake/common/dataset.h"
 #include "dlake/common/time.h"
@@ -18,8 +20,8 @@ const std::map<std::string, std::string> kIntervals = {
 
 std::string RetMessage(const nlohmann::json* json) {
   if (json && json->is_object()) {
-    return json->value("retMsg", "") + " (retCode " +
-           json->value("retCode", nlohmann::json(0)).dump() + ")";
+    return JsonText(json->value("retMsg", nlohmann::json(""))) + " (retCode " +
+           JsonText(json->value("retCode", nlohmann::json(0))) + ")";
   }
   return "";
 }
@@ -71,6 +73,59 @@ net::Verdict JudgeBybit(const std::string& url, const net::HttpResponse& r,
   return v;
 }
 
+// result.list of a v5 envelope ({"retCode":0,"retMsg":"OK","result":{"list":[...]},...}); an
+// absent list is an empty one.
+Result<const nlohmann::json*> ResultList(const nlohmann::json& body) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  const nlohmann::json& result = body.at("result");
+  if (!result.is_object()) {
+    return Unavailable("'result' is not an object: ", JsonText(result).substr(0, 80));
+  }
+  const auto list = result.find("list");
+  if (list == result.end()) return &kEmpty;
+  if (!list->is_array()) {
+    return Unavailable("'result.list' is not an array: ", JsonText(*list).substr(0, 80));
+  }
+  return &*list;
+}
+
+// Kline rows: seven strings each, newest first.
+Result<std::vector<Candle>> ParseKlines(const nlohmann::json& body) {
+  DLAKE_ASSIGN_OR_RETURN(const nlohmann::json* list, ResultList(body));
+  std::vector<Candle> out;
+  out.reserve(list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    const nlohmann::json& k = (*list)[i];
+    if (!k.is_array() || k.size() < 7) {
+      return Unavailable("kline ", i, " is not an array of 7 fields: ", JsonText(k).substr(0, 80));
+    }
+    Candle c;
+    DLAKE_ASSIGN_OR_RETURN(c.ts, JsonInt(k[0], "startTime"));
+    DLAKE_ASSIGN_OR_RETURN(c.open, JsonNumber(k[1], "open"));
+    DLAKE_ASSIGN_OR_RETURN(c.high, JsonNumber(k[2], "high"));
+    DLAKE_ASSIGN_OR_RETURN(c.low, JsonNumber(k[3], "low"));
+    DLAKE_ASSIGN_OR_RETURN(c.close, JsonNumber(k[4], "close"));
+    DLAKE_ASSIGN_OR_RETURN(c.volume, JsonNumber(k[5], "volume"));
+    DLAKE_ASSIGN_OR_RETURN(c.quote_volume, JsonNumber(k[6], "turnover"));
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Funding history rows: {"symbol":..., "fundingRate":"...", "fundingRateTimestamp":"..."}.
+Result<std::vector<FundingRate>> ParseFunding(const nlohmann::json& body) {
+  DLAKE_ASSIGN_OR_RETURN(const nlohmann::json* list, ResultList(body));
+  std::vector<FundingRate> out;
+  out.reserve(list->size());
+  for (const auto& f : *list) {
+    FundingRate rate;
+    DLAKE_ASSIGN_OR_RETURN(rate.ts, JsonInt(f.at("fundingRateTimestamp"), "fundingRateTimestamp"));
+    DLAKE_ASSIGN_OR_RETURN(rate.rate, JsonNumber(f.at("fundingRate"), "fundingRate"));
+    out.push_back(rate);
+  }
+  return out;
+}
+
 class Bybit : public Exchange {
  public:
   Bybit(std::string category, std::unique_ptr<net::ApiClient> api, std::string base)
@@ -103,24 +158,9 @@ class Bybit : public Exchange {
       std::string url = base_ + "/v5/market/instruments-info?category=" + category_ + "&limit=1000";
       if (!cursor.empty()) url += "&cursor=" + cursor;
       DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
-      const auto& result = json["result"];
-      for (const auto& s : result.value("list", nlohmann::json::array())) {
-        SymbolInfo sym;
-        sym.exchange = name();
-        sym.market = market();
-        sym.symbol = s.value("symbol", "");
-        sym.base = s.value("baseCoin", "");
-        sym.quote = s.value("quoteCoin", "");
-        sym.status = s.value("status", "");
-        sym.contract_type = s.value("contractType", "");
-        if (s.contains("launchTime")) {
-          auto t = JsonInt(s["launchTime"], "launchTime");
-          if (t.ok()) sym.listing_time = *t;
-        }
-        if (!sym.symbol.empty()) out.push_back(std::move(sym));
-      }
-      // Spot is not paginated; linear and inverse pass nextPageCursor back ("" = last page).
-      cursor = category_ == "spot" ? "" : result.value("nextPageCursor", "");
+      DLAKE_ASSIGN_OR_RETURN(cursor, net::ParseJsonBody(api_->name(), url, [&] {
+                               return ParseInstruments(json, &out);
+                             }));
     } while (!cursor.empty());
     return out;
   }
@@ -137,27 +177,18 @@ class Bybit : public Exchange {
         "&interval=" + kIntervals.at(period) + "&start=" + std::to_string(start) +
         "&end=" + std::to_string(window_end) + "&limit=" + std::to_string(candle_page_size());
     DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
+    DLAKE_ASSIGN_OR_RETURN(
+        auto candles, net::ParseJsonBody(api_->name(), url, [&] { return ParseKlines(json); }));
     if (json.contains("time") && json["time"].is_number_integer()) {
       clock_offset_ms_ = json["time"].get<int64_t>() - net::WallClockMs();
     }
     Page page;
-    std::vector<Candle>& out = page.candles;
-    for (const auto& k : json["result"].value("list", nlohmann::json::array())) {
-      if (!k.is_array() || k.size() < 7) {
-        return Unavailable("Bybit kline from ", url, " has ", k.size(), " fields, not 7");
-      }
-      Candle c;
-      DLAKE_ASSIGN_OR_RETURN(c.ts, JsonInt(k[0], "startTime"));
-      DLAKE_ASSIGN_OR_RETURN(c.open, JsonNumber(k[1], "open"));
-      DLAKE_ASSIGN_OR_RETURN(c.high, JsonNumber(k[2], "high"));
-      DLAKE_ASSIGN_OR_RETURN(c.low, JsonNumber(k[3], "low"));
-      DLAKE_ASSIGN_OR_RETURN(c.close, JsonNumber(k[4], "close"));
-      DLAKE_ASSIGN_OR_RETURN(c.volume, JsonNumber(k[5], "volume"));
-      DLAKE_ASSIGN_OR_RETURN(c.quote_volume, JsonNumber(k[6], "turnover"));
+    for (const Candle& c : candles) {
       // The candle containing `start` is included even if it opened before it.
-      if (c.ts >= start && c.ts <= window_end) out.push_back(c);
+      if (c.ts >= start && c.ts <= window_end) page.candles.push_back(c);
     }
-    std::sort(out.begin(), out.end(), [](const Candle& a, const Candle& b) { return a.ts < b.ts; });
+    std::sort(page.candles.begin(), page.candles.end(),
+              [](const Candle& a, const Candle& b) { return a.ts < b.ts; });
     // The window held at most one page, so every candle in it came back.
     page.complete_until = window_end + 1;
     return page;
@@ -173,16 +204,14 @@ class Bybit : public Exchange {
                               "&symbol=" + symbol + "&endTime=" + std::to_string(until) +
                               "&limit=200";
       DLAKE_ASSIGN_OR_RETURN(auto json, api_->GetJson(url, 1));
-      const auto list = json["result"].value("list", nlohmann::json::array());
+      DLAKE_ASSIGN_OR_RETURN(
+          auto rates, net::ParseJsonBody(api_->name(), url, [&] { return ParseFunding(json); }));
       int64_t oldest = INT64_MAX;
-      for (const auto& f : list) {
-        FundingRate rate;
-        DLAKE_ASSIGN_OR_RETURN(rate.ts, JsonInt(f["fundingRateTimestamp"], "fundingRateTimestamp"));
-        DLAKE_ASSIGN_OR_RETURN(rate.rate, JsonNumber(f["fundingRate"], "fundingRate"));
+      for (const FundingRate& rate : rates) {
         oldest = std::min(oldest, rate.ts);
         if (rate.ts >= start && rate.ts < end) out.push_back(rate);
       }
-      if (list.size() < 200 || oldest == INT64_MAX) break;
+      if (rates.size() < 200 || oldest == INT64_MAX) break;
       until = oldest - 1;
     }
     std::sort(out.begin(), out.end(),
@@ -194,6 +223,31 @@ class Bybit : public Exchange {
   }
 
  private:
+  // One page of instruments-info appended to `out`; the cursor of the next page ("" = none).
+  // Throws nlohmann::json::exception on fields of the wrong type.
+  Result<std::string> ParseInstruments(const nlohmann::json& body,
+                                       std::vector<SymbolInfo>* out) const {
+    DLAKE_ASSIGN_OR_RETURN(const nlohmann::json* list, ResultList(body));
+    for (const auto& s : *list) {
+      SymbolInfo sym;
+      sym.exchange = name();
+      sym.market = market();
+      sym.symbol = s.value("symbol", "");
+      sym.base = s.value("baseCoin", "");
+      sym.quote = s.value("quoteCoin", "");
+      sym.status = s.value("status", "");
+      sym.contract_type = s.value("contractType", "");
+      if (s.contains("launchTime")) {
+        auto t = JsonInt(s["launchTime"], "launchTime");
+        if (t.ok()) sym.listing_time = *t;
+      }
+      if (!sym.symbol.empty()) out->push_back(std::move(sym));
+    }
+    // Spot is not paginated; linear and inverse pass nextPageCursor back ("" = last page).
+    if (category_ == "spot") return std::string();
+    return body.at("result").value("nextPageCursor", "");
+  }
+
   static int64_t ParsePeriodMs(const std::string& period, int64_t) {
     auto p = ParsePeriod(period);
     return p.ok() ? p->ms : 0;

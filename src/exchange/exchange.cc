@@ -30,6 +30,11 @@ Result<int64_t> JsonInt(const nlohmann::json& value, const char* what) {
   return Unavailable("field '", what, "' is not an integer: ", value.dump());
 }
 
+std::string JsonText(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings,
                                                std::string_view exchange_name,
                                                std::string_view market_name) {

@@ -67,8 +67,12 @@ class Exchange {
 Result<std::unique_ptr<Exchange>> MakeExchange(const Settings& settings, std::string_view exchange,
                                                std::string_view market);
 
-// A JSON value that may be a number or a decimal string, as a double / int64.
+// A JSON value that may be a number or a decimal string, as a double / int64; otherwise
+// Unavailable naming the field `what` and the value.
 Result<double> JsonNumber(const nlohmann::json& value, const char* what);
 Result<int64_t> JsonInt(const nlohmann::json& value, const char* what);
+// A JSON value as text for a message: a string's own text, any other value its JSON. Never
+// throws, whatever type an error body gives its message field.
+std::string JsonText(const nlohmann::json& value);
 
 }  // namespace dlake::exchange

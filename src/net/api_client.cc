@@ -15,6 +15,10 @@ int64_t WallClockMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+Status UnexpectedJsonBody(std::string_view api_name, std::string_view url, std::string_view what) {
+  return Unavailable(api_name, " answered ", url, " with an unexpected body: ", what);
+}
+
 ApiClient::ApiClient(std::string name, std::unique_ptr<HttpClient> http, Hooks hooks)
     : name_(std::move(name)), http_(std::move(http)), hooks_(std::move(hooks)) {}
 
@@ -57,6 +61,20 @@ void ApiClient::Observe(int64_t window, int64_t server_used) {
   stats_.max_window_cost = std::max(stats_.max_window_cost, window_cost_);
 }
 
+Verdict ApiClient::Judge(const std::string& url, int64_t window, const HttpResponse& response,
+                         const nlohmann::json* json) {
+  try {
+    Observe(window, hooks_.used_cost(response));
+    return hooks_.judge(url, response, json);
+  } catch (const nlohmann::json::exception& e) {
+    // A body of the wrong shape comes back the same on a retry.
+    Verdict verdict;
+    verdict.kind = Verdict::kFail;
+    verdict.error = UnexpectedJsonBody(name_, url, e.what());
+    return verdict;
+  }
+}
+
 Result<nlohmann::json> ApiClient::GetJson(const std::string& url, int64_t cost) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   Status last_error;
@@ -72,10 +90,8 @@ Result<nlohmann::json> ApiClient::GetJson(const std::string& url, int64_t cost) 
       verdict.kind = Verdict::kRetry;  // timeouts, resets, refused connections
       last_error = response.status();
     } else {
-      Observe(window, hooks_.used_cost(*response));
       nlohmann::json json = nlohmann::json::parse(response->body, nullptr, false);
-      const bool parsed = !json.is_discarded();
-      verdict = hooks_.judge(url, *response, parsed ? &json : nullptr);
+      verdict = Judge(url, window, *response, json.is_discarded() ? nullptr : &json);
       if (verdict.kind == Verdict::kOk) return json;
       if (verdict.kind == Verdict::kFail) return verdict.error;
       last_error = verdict.error;

@@ -7,6 +7,12 @@
 // a 429. On 429 it waits for Retry-After (or backs off exponentially with jitter) and retries;
 // 5xx, timeouts, resets, truncated and non-JSON bodies are retried a bounded number of times; a
 // ban (418, Bybit 403) stops at once with an error naming the ban and its length.
+//
+// Well-formed JSON of the wrong shape (`"symbols": 3`, a kline row of objects, `"msg": 5`) is
+// not retried: the same request gets the same body back (a changed API, a proxy's own answer),
+// so retrying only spends the rate budget. It fails at once as Unavailable (UnexpectedJsonBody),
+// whether the hooks below or a client's parsing of the accepted body (ParseJsonBody) find it;
+// Unavailable because a later run may find the service answering normally again.
 
 #include <cstdint>
 #include <functional>
@@ -14,6 +20,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "dlake/common/status.h"
 #include "net/http_client.h"
@@ -47,6 +55,8 @@ struct Verdict {
 
 class ApiClient {
  public:
+  // A hook that throws nlohmann::json::exception (a field of an unexpected type) fails the
+  // request with UnexpectedJsonBody, without retrying.
   struct Hooks {
     // Judges an HTTP response whose body may or may not be valid JSON (`json` is null then).
     std::function<Verdict(const std::string& url, const HttpResponse&, const nlohmann::json* json)>
@@ -55,7 +65,10 @@ class ApiClient {
     std::function<int64_t(const HttpResponse&)> used_cost;
   };
 
+  // `name` ("Binance USD-M") starts the client's error messages.
   ApiClient(std::string name, std::unique_ptr<HttpClient> http, Hooks hooks);
+
+  const std::string& name() const { return name_; }
 
   void SetBudget(const RateBudget& budget);
   const RateBudget& budget() const { return budget_; }
@@ -65,10 +78,14 @@ class ApiClient {
   void SetBackoffBase(int64_t ms) { backoff_base_ms_ = ms; }
   const ApiStats& stats() const { return stats_; }
 
-  // GET `url` costing `cost`; the parsed body of an accepted response.
+  // GET `url` costing `cost`; the parsed body of an accepted response. Read it inside
+  // ParseJsonBody: its shape is whatever the server sent.
   Result<nlohmann::json> GetJson(const std::string& url, int64_t cost);
 
  private:
+  // The hooks' verdict on a response; a hook's nlohmann::json::exception fails it.
+  Verdict Judge(const std::string& url, int64_t window, const HttpResponse& response,
+                const nlohmann::json* json);
   void WaitForBudget(int64_t cost);
   void Observe(int64_t window, int64_t server_used);
   void Sleep(int64_t ms);
@@ -86,5 +103,35 @@ class ApiClient {
 
 // Milliseconds since the epoch (system clock).
 int64_t WallClockMs();
+
+// Unavailable("<api_name> answered <url> with an unexpected body: <what>").
+Status UnexpectedJsonBody(std::string_view api_name, std::string_view url, std::string_view what);
+
+// Runs `parse`, a callable taking no arguments that reads the JSON body `api_name` (an
+// ApiClient::name()) accepted from `url` and returns a Status or a Result<T>, and returns what it
+// returns, except that:
+//  - a nlohmann::json::exception it throws (the body is valid JSON with a field of the wrong type
+//    or missing: `"symbols": 3` read with value(), at() of an absent key) becomes
+//    UnexpectedJsonBody(api_name, url, e.what());
+//  - an error it returns gets the same "<api_name> answered <url> with an unexpected body: "
+//    prefix and keeps its code, so `parse` returns only errors about the body's shape
+//    (Unavailable("'list' is not an array")) and need not repeat the URL.
+// Other exceptions pass through. The caller does not retry (see the header comment). Use it
+// around every read of a response body, so that no exception of the JSON library leaves a
+// client's API:
+//   DLAKE_ASSIGN_OR_RETURN(auto body, api.GetJson(url, 1));
+//   return ParseJsonBody(api.name(), url, [&]() -> Result<Page> { return ParsePage(body); });
+template <typename Parse>
+std::invoke_result_t<Parse&> ParseJsonBody(std::string_view api_name, std::string_view url,
+                                           Parse&& parse) {
+  try {
+    auto result = parse();
+    if (result.ok()) return result;
+    const Status error = ::dlake::internal::ToStatus(result);
+    return Status(error.code(), UnexpectedJsonBody(api_name, url, error.message()).message());
+  } catch (const nlohmann::json::exception& e) {
+    return UnexpectedJsonBody(api_name, url, e.what());
+  }
+}
 
 }  // namespace dlake::net
