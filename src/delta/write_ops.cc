@@ -238,6 +238,15 @@ Result<Snapshot> LatestForWrite(TableContext& ctx) {
   return snapshot;
 }
 
+// True when the table already holds a txn of `app_id` at `app_version` or later: the write was
+// applied before (a retried job).
+bool AlreadyApplied(const Snapshot& snapshot, const std::optional<std::string>& app_id,
+                    const std::optional<int64_t>& app_version) {
+  if (!app_id) return false;
+  auto it = snapshot.txns.find(*app_id);
+  return it != snapshot.txns.end() && it->second.version >= app_version.value_or(0);
+}
+
 bool AppendOnly(const Snapshot& snapshot) { return snapshot.Config("delta.appendOnly") == "true"; }
 
 Status RefuseIfAppendOnly(const Snapshot& snapshot, const std::string& operation) {
@@ -406,13 +415,10 @@ Status CreateTable(TableContext& ctx, const WriteSource& source, const CreateOpt
 Result<CommitResult> AppendRows(TableContext& ctx, const WriteSource& source,
                                 const WriteOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(Snapshot snapshot, LatestForWrite(ctx));
-  if (options.app_id) {
-    auto it = snapshot.txns.find(*options.app_id);
-    if (it != snapshot.txns.end() && it->second.version >= options.app_version.value_or(0)) {
-      CommitResult skipped;
-      skipped.skipped = true;
-      return skipped;
-    }
+  if (AlreadyApplied(snapshot, options.app_id, options.app_version)) {
+    CommitResult skipped;
+    skipped.skipped = true;
+    return skipped;
   }
   if (!options.replace_where.empty()) {
     return InvalidArgument("replace_where applies to overwrite, not append");
@@ -526,6 +532,11 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
                                const MergeOptions& options) {
   if (options.keys.empty()) return InvalidArgument("merge needs at least one key column");
   DLAKE_ASSIGN_OR_RETURN(Snapshot snapshot, LatestForWrite(ctx));
+  if (AlreadyApplied(snapshot, options.app_id, options.app_version)) {
+    CommitResult skipped;
+    skipped.skipped = true;
+    return skipped;
+  }
   DLAKE_ASSIGN_OR_RETURN(Schema incoming, Stage(ctx, source));
   DLAKE_ASSIGN_OR_RETURN(Schema schema, ResolveSchema(snapshot.schema, incoming,
                                                       options.merge_schema, source.description));
@@ -653,6 +664,10 @@ Result<CommitResult> MergeRows(TableContext& ctx, const WriteSource& source,
   pending.reads_data = true;
   pending.read_predicates = predicates;
   RecordSchemaChange(snapshot, schema, pending);
+  if (options.app_id) {
+    pending.actions.emplace_back(
+        Txn{*options.app_id, options.app_version.value_or(0), ctx.env->NowMs()});
+  }
   return CommitTally(ctx, snapshot, std::move(pending), tally);
 }
 

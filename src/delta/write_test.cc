@@ -1179,6 +1179,67 @@ TEST_F(WriteIdempotenceTest, AnAppendWithAnAppVersionAlreadyCommittedIsSkipped) 
   ExpectEveryVersion(*reopened, {{3, model_.Rows()}});
 }
 
+TEST_F(WriteIdempotenceTest, AMergeWithAnAppVersionAlreadyCommittedIsSkipped) {
+  auto table = Create(Simple(0, 10));
+  ASSERT_NE(table, nullptr);
+  model_.Exec("CREATE TABLE m AS " + Simple(0, 10));
+  auto with_app = [](int64_t version, bool update = true) {
+    MergeOptions options;
+    options.keys = {"id"};
+    options.update_matched = update;
+    options.app_id = "silver";
+    options.app_version = version;
+    return options;
+  };
+  // Ids 5..14 with new values: 5 updated, 5 inserted, and the txn recorded.
+  const std::string upsert =
+      "SELECT i AS id, 'd' || CAST(i % 2 AS VARCHAR) AS day, i * 100 AS v FROM range(5, 15) "
+      "AS t(i)";
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto first, table->Merge(WriteSource::Query(upsert), with_app(1)));
+  EXPECT_FALSE(first.skipped);
+  EXPECT_EQ(first.version, 1);
+  EXPECT_EQ(first.rows_updated, 5);
+  model_.Exec("DELETE FROM m WHERE id >= 5");
+  model_.Exec("INSERT INTO m " + upsert);
+  auto txns = ActionsOf(root(), 1, "txn");
+  ASSERT_EQ(txns.size(), 1u);
+  EXPECT_EQ(txns[0]["appId"], "silver");
+  EXPECT_EQ(txns[0]["version"], 1);
+
+  // The same app version again (a job retried after a crash) and an older one: skipped, even
+  // with other rows.
+  for (int64_t app_version : {1, 0}) {
+    DLAKE_ASSERT_OK_AND_ASSIGN(
+        auto again, table->Merge(WriteSource::Query(Simple(100, 105)), with_app(app_version)));
+    EXPECT_TRUE(again.skipped) << app_version;
+    EXPECT_EQ(again.version, -1);
+  }
+  EXPECT_EQ(Version(*table), 1);
+
+  // A newer version that changes no row (every key present, no update): nothing is committed,
+  // not even the txn.
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto unchanged,
+                             table->Merge(WriteSource::Query(upsert), with_app(2, false)));
+  EXPECT_TRUE(unchanged.skipped);
+  EXPECT_EQ(Version(*table), 1);
+
+  // A newer version with new keys: committed with its txn. A new handle still skips a retry
+  // that would otherwise rewrite the matched rows.
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto next,
+                             table->Merge(WriteSource::Query(Simple(20, 25)), with_app(3, false)));
+  EXPECT_EQ(next.version, 2);
+  model_.Exec("INSERT INTO m " + Simple(20, 25));
+  txns = ActionsOf(root(), 2, "txn");
+  ASSERT_EQ(txns.size(), 1u);
+  EXPECT_EQ(txns[0]["version"], 3);
+  auto reopened = Open();
+  ASSERT_NE(reopened, nullptr);
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto retried,
+                             reopened->Merge(WriteSource::Query(Simple(20, 25)), with_app(3)));
+  EXPECT_TRUE(retried.skipped);
+  ExpectEveryVersion(*reopened, {{2, model_.Rows()}});
+}
+
 // ==== 6. Conflicts between writers, and failures ====
 
 // The real Env with a hook run just before the next commit file is linked into _delta_log: the

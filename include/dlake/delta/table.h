@@ -89,6 +89,11 @@ struct MergeOptions {
   bool update_matched = true;     // WHEN MATCHED THEN UPDATE SET * (else keep the target row)
   bool merge_schema = false;
   std::vector<std::string> sort_by;
+  // Idempotent merges, as for WriteOptions: skipped (CommitResult::skipped) if the table already
+  // has a txn for app_id at this or a higher version; otherwise the commit records the txn. A
+  // merge that changes no row commits nothing, not even the txn (repeating it changes nothing).
+  std::optional<std::string> app_id;
+  std::optional<int64_t> app_version;
 };
 
 struct CommitResult {
