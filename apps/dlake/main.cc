@@ -63,14 +63,18 @@ int Run(int argc, char** argv) {
       throw UsageError(std::string("unknown command '") + argv[1] +
                        "' (commands: " + CommandNames(app) + "; see --help)");
     }
-    // CLI11 reports an unknown word after a command group as "A subcommand is required".
-    for (const std::string group : {"delta", "cmc"}) {
-      if (argc > 2 && argv[1] == group && argv[2][0] != '-' &&
-          !IsCommand(*app.get_subcommand(group), argv[2])) {
-        throw UsageError("unknown command '" + group + " " + argv[2] + "' (" + group +
-                         " commands: " + CommandNames(*app.get_subcommand(group)) + "; see dlake " +
-                         group + " --help)");
+    // CLI11 reports an unknown word after a command group as "A subcommand is required". The
+    // group is the first word naming a command (global options such as --lake DIR come first).
+    for (int i = 1; i + 1 < argc; ++i) {
+      const std::string word = argv[i];
+      if (word[0] == '-' || !IsCommand(app, word)) continue;
+      CLI::App* group = app.get_subcommand(word);
+      const bool is_group = word == "delta" || word == "cmc";
+      if (is_group && argv[i + 1][0] != '-' && !IsCommand(*group, argv[i + 1])) {
+        throw UsageError("unknown command '" + word + " " + argv[i + 1] + "' (" + word +
+                         " commands: " + CommandNames(*group) + "; see dlake " + word + " --help)");
       }
+      break;
     }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,5 +31,7 @@ std::string ToJson(const std::vector<DatasetSummary>& datasets, int indent = 2);
 std::string ToJson(const std::vector<FileEntry>& files, int indent = 2);
 std::string ToJson(const DeleteReport& report, int indent = 2);
 std::string ToJson(const VerifyReport& report, int indent = 2);
+// {"endpoints": cmc::ToJson(endpoints), "tables": lakehouse::ToJson(tables)}.
+std::string ToJson(const PipelineStatus& status, int indent = 2);
 
 }  // namespace dlake

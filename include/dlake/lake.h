@@ -20,6 +20,7 @@
 #include "dlake/common/status.h"
 #include "dlake/exchange/download.h"
 #include "dlake/ingest/ingest_request.h"
+#include "dlake/lakehouse/transform.h"
 #include "dlake/runtime/runtime.h"
 #include "dlake/storage/read_request.h"
 #include "dlake/storage/write_report.h"
@@ -31,6 +32,13 @@ struct LakeOptions {
   // nullptr = a runtime made for this lake: its dlake.toml, DLAKE_* variables and defaults
   // (doc/settings.md), which keep ingest of any file size well under 512 MB of RSS.
   std::shared_ptr<Runtime> runtime;
+};
+
+// The CoinMarketCap pipeline as it stands: every endpoint's last snapshot and run, every silver
+// table's version, rows and last transform (`dlake cmc status`).
+struct PipelineStatus {
+  std::vector<cmc::EndpointStatus> endpoints;
+  std::vector<lakehouse::SilverTableStatus> tables;
 };
 
 struct DeleteRequest {
@@ -152,6 +160,9 @@ class Lake {
   Result<cmc::ExtractReport> ExtractCmc(const cmc::ExtractRequest& request);
   // CoinMarketCap credits spent today and this month against cmc.monthly_credits.
   Result<cmc::CreditReport> CmcCredits();
+  // Builds the silver Delta tables of a group from the newest bronze files (doc/silver.md).
+  Result<lakehouse::TransformReport> TransformCmc(const lakehouse::TransformRequest& request);
+  Result<PipelineStatus> CmcStatus();
 
   // Implementation state (src/lake/lake_impl.h); opaque to users.
   struct Impl;

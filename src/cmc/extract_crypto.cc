@@ -316,16 +316,18 @@ Status RunListings(ExtractContext& ctx, EndpointReport& report) {
   for (int page = 0; page < kListingPages; ++page) {
     const int batch = page / kPagesPerBatch + 1;
     const int start = 1 + page * kListingPageSize;
-    auto response = ctx.client.Get(path,
-                                   "start=" + std::to_string(start) +
-                                       "&limit=" + std::to_string(kListingPageSize) + "&aux=" + aux,
-                                   /*allow_empty=*/false);
+    auto response =
+        ctx.client.Get(path,
+                       "start=" + std::to_string(start) +
+                           "&limit=" + std::to_string(kListingPageSize) + "&aux=" + aux,
+                       /*allow_empty=*/page > 0);  // past the end of the list a page is empty
     ++report.requests;
     if (!response.ok()) {
       if (StopsRun(response.status())) return response.status();
       failed.push_back(response.status().WithContext("page start=" + std::to_string(start)));
       continue;
     }
+    if (response->data.is_array() && response->data.empty()) break;
     if (!response->data.is_array()) {
       failed.push_back(Unavailable(path, " start=", start, " answered data of type ",
                                    JsonTypeName(response->data), ", not a list"));
@@ -377,12 +379,12 @@ int64_t CryptoIdCount(const ExtractContext& ctx) {
 }  // namespace
 
 Extractor CryptoMapExtractor() {
-  return {"crypto_map", "/v1/cryptocurrency/map", RunCryptoMap,
+  return {"crypto_map", "/v1/cryptocurrency/map", "crypto_map_data", RunCryptoMap,
           [](const ExtractContext& ctx) { return 1 + CryptoIdCount(ctx) / kMapPage; }};
 }
 
 Extractor CryptoInfoExtractor() {
-  return {"crypto_info", "/v2/cryptocurrency/info", RunCryptoInfo,
+  return {"crypto_info", "/v2/cryptocurrency/info", "crypto_info_data", RunCryptoInfo,
           [](const ExtractContext& ctx) -> int64_t {
             auto plan = PlanCryptoInfo(ctx);
             if (!plan.ok() || !*plan) return CeilDiv(CryptoIdCount(ctx), kInfoChunk);
@@ -392,7 +394,8 @@ Extractor CryptoInfoExtractor() {
 
 Extractor ListingsExtractor() {
   // 1 credit per 200 cryptocurrencies returned.
-  return {"crypto_listings_latest", "/v1/cryptocurrency/listings/latest", RunListings,
+  return {"crypto_listings_latest", "/v1/cryptocurrency/listings/latest",
+          "crypto_listings_latest_data", RunListings,
           [](const ExtractContext&) -> int64_t { return kListingPages; }};
 }
 

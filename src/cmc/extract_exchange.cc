@@ -331,13 +331,15 @@ int64_t MapIdCount(const ExtractContext& ctx, const char* name, const char* fiel
 }  // namespace
 
 Extractor ExchangeMapExtractor() {
-  return {"exchange_map", "/v1/exchange/map", RunExchangeMap, [](const ExtractContext& ctx) {
+  return {"exchange_map", "/v1/exchange/map", "exchange_map_data", RunExchangeMap,
+          [](const ExtractContext& ctx) {
             return 1 + MapIdCount(ctx, "exchange_map", "exchange_ids") / kMapPage;
           }};
 }
 
 Extractor ExchangeInfoExtractor() {
-  return {"exchange_info", "/v1/exchange/info", RunExchangeInfo, [](const ExtractContext& ctx) {
+  return {"exchange_info", "/v1/exchange/info", "exchange_info_data", RunExchangeInfo,
+          [](const ExtractContext& ctx) {
             // One refresh of the map and a second pass may follow a count mismatch.
             return 2 * std::max<int64_t>(
                            1, CeilDiv(MapIdCount(ctx, "exchange_map", "exchange_ids"), 100)) +
@@ -346,18 +348,18 @@ Extractor ExchangeInfoExtractor() {
 }
 
 Extractor ExchangeAssetsExtractor() {
-  return {
-      "exchange_assets", "/v1/exchange/assets", RunExchangeAssets, [](const ExtractContext& ctx) {
-        SnapshotLog log = ctx.Log("exchange_assets");
-        auto last = log.Last();
-        auto active = LastIds(log, "actif_exchanges");
-        const std::optional<int64_t> scan_day =
-            last.ok() ? NextFullScanDay(*last) : std::optional<int64_t>();
-        const bool full =
-            !last.ok() || !*last || !active.ok() || !*active || !scan_day || ctx.today >= *scan_day;
-        const int64_t map_ids = MapIdCount(ctx, "exchange_map", "exchange_ids");
-        return full ? std::max<int64_t>(map_ids, 1) : static_cast<int64_t>((*active)->size());
-      }};
+  return {"exchange_assets", "/v1/exchange/assets", "exchange_assets_data", RunExchangeAssets,
+          [](const ExtractContext& ctx) {
+            SnapshotLog log = ctx.Log("exchange_assets");
+            auto last = log.Last();
+            auto active = LastIds(log, "actif_exchanges");
+            const std::optional<int64_t> scan_day =
+                last.ok() ? NextFullScanDay(*last) : std::optional<int64_t>();
+            const bool full = !last.ok() || !*last || !active.ok() || !*active || !scan_day ||
+                              ctx.today >= *scan_day;
+            const int64_t map_ids = MapIdCount(ctx, "exchange_map", "exchange_ids");
+            return full ? std::max<int64_t>(map_ids, 1) : static_cast<int64_t>((*active)->size());
+          }};
 }
 
 }  // namespace dlake::cmc

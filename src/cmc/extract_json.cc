@@ -43,4 +43,20 @@ std::string ToJson(const CreditReport& report) {
   return out.dump(2);
 }
 
+std::string ToJson(const std::vector<EndpointStatus>& endpoints) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& e : endpoints) {
+    out.push_back({{"name", e.name},
+                   {"last_snapshot", e.last_snapshot},
+                   {"last_file", e.last_file},
+                   {"last_rows", e.last_rows},
+                   {"last_run", e.last_run},
+                   {"last_status", e.last_status},
+                   {"last_message", e.last_message},
+                   {"requests_this_month", e.requests_this_month},
+                   {"credits_this_month", e.credits_this_month}});
+  }
+  return out.dump(2);
+}
+
 }  // namespace dlake::cmc

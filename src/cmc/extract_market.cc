@@ -400,29 +400,29 @@ int64_t CategoriesToFetch(const ExtractContext& ctx) {
 
 Extractor CategoriesExtractor() {
   // 1 per request + 1 per 200 categories.
-  return {"crypto_categories", "/v1/cryptocurrency/categories", RunCategories,
-          [](const ExtractContext&) -> int64_t { return 1 + CeilDiv(5000, 200); }};
+  return {"crypto_categories", "/v1/cryptocurrency/categories", "crypto_categories_data",
+          RunCategories, [](const ExtractContext&) -> int64_t { return 1 + CeilDiv(5000, 200); }};
 }
 
 Extractor CategoryLinksExtractor() {
   // 1 per request + 1 per 200 coins: about 2 per category.
-  return {"crypto_category", "/v1/cryptocurrency/category", RunCategoryLinks,
-          [](const ExtractContext& ctx) { return 2 * CategoriesToFetch(ctx); }};
+  return {"crypto_category", "/v1/cryptocurrency/category", "crypto_category_data",
+          RunCategoryLinks, [](const ExtractContext& ctx) { return 2 * CategoriesToFetch(ctx); }};
 }
 
 Extractor GlobalMetricsExtractor() {
-  return {"global_metrics_quotes_latest", "/v1/global-metrics/quotes/latest", RunGlobalMetrics,
-          [](const ExtractContext&) -> int64_t { return 1; }};
+  return {"global_metrics_quotes_latest", "/v1/global-metrics/quotes/latest", "global_metrics_data",
+          RunGlobalMetrics, [](const ExtractContext&) -> int64_t { return 1; }};
 }
 
 Extractor FearGreedLatestExtractor() {
-  return {"fear_and_greed_latest", "/v3/fear-and-greed/latest", RunFearGreedLatest,
-          [](const ExtractContext&) -> int64_t { return 1; }};
+  return {"fear_and_greed_latest", "/v3/fear-and-greed/latest", "latest_fear_and_greed_data",
+          RunFearGreedLatest, [](const ExtractContext&) -> int64_t { return 1; }};
 }
 
 Extractor FearGreedHistoryExtractor() {
-  return {"fear_and_greed_historical", "/v3/fear-and-greed/historical", RunFearGreedHistory,
-          [](const ExtractContext&) -> int64_t { return 1; }};
+  return {"fear_and_greed_historical", "/v3/fear-and-greed/historical", "fear_and_greed_data",
+          RunFearGreedHistory, [](const ExtractContext&) -> int64_t { return 1; }};
 }
 
 }  // namespace dlake::cmc

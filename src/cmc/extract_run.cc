@@ -1,9 +1,12 @@
 #include "cmc/extract_run.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "cmc/extractor.h"
+#include "common/python_json.h"
 #include "dlake/common/strings.h"
 #include "dlake/common/time.h"
 
@@ -72,6 +75,53 @@ int64_t FirstDayOfMonth(int64_t day) {
   return DayFromCivil(d.year, d.month, 1);
 }
 
+// metadata/extract/<name>/runs.jsonl: one line per run of the endpoint, failed ones included
+// (snapshot_info.jsonl has only the successful ones), for `dlake cmc status`.
+std::string RunsPath(const StorageContext& storage, const std::string& name) {
+  return storage.Abs("metadata/extract/" + name + "/runs.jsonl");
+}
+
+Status RecordRun(const StorageContext& storage, const std::string& started_at,
+                 const EndpointReport& endpoint) {
+  if (endpoint.status == "not_run") return Status::Ok();
+  nlohmann::ordered_json line;
+  line["started_at"] = started_at;
+  line["status"] = endpoint.status;
+  line["rows"] = endpoint.rows;
+  line["files"] = endpoint.files;
+  line["requests"] = endpoint.requests;
+  line["credits"] = endpoint.credits;
+  line["message"] = endpoint.message;
+  const std::string path = RunsPath(storage, endpoint.name);
+  DLAKE_RETURN_IF_ERROR(storage.env->CreateDirs(path.substr(0, path.rfind('/'))));
+  return storage.env->AppendFile(path, PythonJsonDumps(line) + "\n");
+}
+
+// "2025-05-03_01-44-14" of ".../<prefix>-2025-05-03_01-44-14.parquet".
+std::string StampOf(const std::string& path) {
+  const size_t dash = path.find('-', path.rfind('/') + 1);
+  const size_t dot = path.rfind('.');
+  return dash == std::string::npos || dot == std::string::npos
+             ? ""
+             : path.substr(dash + 1, dot - dash - 1);
+}
+
+// Bronze file names carry the run's second, so two runs may not share one: a run starting in
+// the second of an earlier run's files waits for the next second.
+Result<int64_t> UnusedSecond(const StorageContext& storage, int64_t now_ms) {
+  DLAKE_ASSIGN_OR_RETURN(auto files, storage.manifest->LakeFiles(kLakeFileBronze, ""));
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::string stamp = FileStamp(now_ms);
+    const bool used = std::any_of(files.begin(), files.end(),
+                                  [&](const LakeFile& f) { return StampOf(f.path) == stamp; });
+    if (!used) return now_ms;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 - now_ms % 1000));
+    now_ms = storage.env->NowMs();
+  }
+  return AlreadyExists("bronze files of ", FileStamp(now_ms),
+                       " exist already and the clock does not move on");
+}
+
 }  // namespace
 
 const std::vector<std::string>& EndpointNames() {
@@ -96,6 +146,8 @@ const std::vector<Extractor>& Extractors() {
       FearGreedLatestExtractor(), FearGreedHistoryExtractor()};
   return extractors;
 }
+
+Status ValidateExtractRequest(const ExtractRequest& request) { return Select(request).status(); }
 
 bool ExtractReport::ok() const {
   return std::all_of(endpoints.begin(), endpoints.end(), [](const EndpointReport& e) {
@@ -155,25 +207,26 @@ Result<CreditReport> CreditsSpent(const StorageContext& storage, int64_t now_ms,
 Result<ExtractReport> RunExtract(const StorageContext& storage, const ExtractRequest& request,
                                  const ExtractOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto selected, Select(request));
+  DLAKE_ASSIGN_OR_RETURN(const int64_t now_ms, UnusedSecond(storage, options.now_ms));
   ExtractReport report;
   report.group = AsciiLower(request.group);
-  report.snapshot_date = SnapshotDate(options.now_ms);
+  report.snapshot_date = SnapshotDate(now_ms);
 
   EndpointReport* current = nullptr;
   Manifest* manifest = storage.manifest;
-  const int64_t today = DayOf(options.now_ms);
+  const int64_t today = DayOf(now_ms);
   UsageSink sink = [&](const std::string& endpoint, int64_t credits) -> Status {
     if (current != nullptr) current->credits += credits;
     return manifest->RecordApiUsage({"cmc", endpoint, today, 1, credits});
   };
   DLAKE_ASSIGN_OR_RETURN(auto client, CmcClient::Make(options.client, sink));
-  BronzeWriter bronze(storage, FileStamp(options.now_ms), IsoSnapshot(options.now_ms));
+  BronzeWriter bronze(storage, FileStamp(now_ms), IsoSnapshot(now_ms));
   ExtractContext ctx{storage, *client, bronze, report.snapshot_date, today};
 
   for (const Extractor* e : selected) report.estimated_credits += e->estimate(ctx);
   DLAKE_ASSIGN_OR_RETURN(
       CreditReport credits,
-      CreditsSpent(storage, options.now_ms, options.monthly_credits, options.credit_buffer));
+      CreditsSpent(storage, now_ms, options.monthly_credits, options.credit_buffer));
   if (credits.this_month + report.estimated_credits > credits.usable) {
     return FailedPrecondition(
         "this run would need about ", report.estimated_credits, " CoinMarketCap credits, and ",
@@ -202,8 +255,44 @@ Result<ExtractReport> RunExtract(const StorageContext& storage, const ExtractReq
     if (endpoint.status.empty()) endpoint.status = "extracted";
     report.requests += endpoint.requests;
     report.credits += endpoint.credits;
+    DLAKE_RETURN_IF_ERROR(RecordRun(storage, report.snapshot_date, endpoint));
   }
   return report;
+}
+
+Result<std::vector<EndpointStatus>> ExtractStatus(const StorageContext& storage, int64_t now_ms) {
+  const int64_t today = DayOf(now_ms);
+  DLAKE_ASSIGN_OR_RETURN(auto usage,
+                         storage.manifest->ApiUsageBetween("cmc", FirstDayOfMonth(today), today));
+  std::vector<EndpointStatus> out;
+  for (const auto& e : Extractors()) {
+    EndpointStatus status;
+    status.name = e.name;
+    for (const auto& u : usage) {
+      if (u.endpoint != e.path) continue;
+      status.requests_this_month += u.requests;
+      status.credits_this_month += u.credits;
+    }
+    DLAKE_ASSIGN_OR_RETURN(auto last, SnapshotLog(storage.env, storage.root, e.name).Last());
+    status.last_snapshot = SnapshotDateOf(last);
+    DLAKE_ASSIGN_OR_RETURN(auto files, storage.manifest->LakeFiles(kLakeFileBronze, e.folder));
+    // The newest snapshot: the greatest time stamp (the listings batches share theirs).
+    std::string newest_stamp;
+    for (const auto& f : files) newest_stamp = std::max(newest_stamp, StampOf(f.path));
+    for (const auto& f : files) {
+      if (StampOf(f.path) != newest_stamp) continue;
+      status.last_rows += f.rows;
+      status.last_file = std::max(status.last_file, f.path);
+    }
+    DLAKE_ASSIGN_OR_RETURN(auto run, LastJsonLine(RunsPath(storage, e.name)));
+    if (run) {
+      status.last_run = run->value("started_at", "");
+      status.last_status = run->value("status", "");
+      status.last_message = run->value("message", "");
+    }
+    out.push_back(std::move(status));
+  }
+  return out;
 }
 
 }  // namespace dlake::cmc

@@ -24,6 +24,9 @@ struct ExtractOptions {
 Result<ExtractReport> RunExtract(const StorageContext& storage, const ExtractRequest& request,
                                  const ExtractOptions& options);
 
+// Every endpoint's last snapshot, newest bronze file, last run and credits this month.
+Result<std::vector<EndpointStatus>> ExtractStatus(const StorageContext& storage, int64_t now_ms);
+
 Result<CreditReport> CreditsSpent(const StorageContext& storage, int64_t now_ms,
                                   int64_t monthly_credits, double credit_buffer);
 

@@ -37,7 +37,8 @@ inline bool StopsRun(const Status& status) {
 
 struct Extractor {
   std::string name;
-  std::string path;  // the endpoint's path, "/v1/exchange/map"
+  std::string path;    // the endpoint's path, "/v1/exchange/map"
+  std::string folder;  // its bronze folder, "exchange_map_data"
   // Runs the extract. A returned error that StopsRun() ends the run; other problems are put in
   // the report (status failed or partial) and the run goes on.
   std::function<Status(ExtractContext&, EndpointReport&)> run;

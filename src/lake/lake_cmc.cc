@@ -22,4 +22,17 @@ Result<cmc::CreditReport> Lake::CmcCredits() {
                            settings.Number(setting::kCmcCreditBuffer));
 }
 
+Result<lakehouse::TransformReport> Lake::TransformCmc(const lakehouse::TransformRequest& request) {
+  lakehouse::SilverContext ctx{impl_->ctx.root, impl_->runtime, impl_->manifest.get()};
+  return lakehouse::TransformSilver(ctx, request);
+}
+
+Result<PipelineStatus> Lake::CmcStatus() {
+  PipelineStatus status;
+  DLAKE_ASSIGN_OR_RETURN(status.endpoints, cmc::ExtractStatus(impl_->ctx, impl_->ctx.env->NowMs()));
+  lakehouse::SilverContext ctx{impl_->ctx.root, impl_->runtime, impl_->manifest.get()};
+  DLAKE_ASSIGN_OR_RETURN(status.tables, lakehouse::SilverStatus(ctx));
+  return status;
+}
+
 }  // namespace dlake

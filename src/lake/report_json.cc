@@ -2,6 +2,7 @@
 
 #include "dlake/common/time.h"
 #include "dlake/json.h"
+#include "dlake/lakehouse/json.h"
 
 namespace dlake {
 namespace {
@@ -168,6 +169,12 @@ std::string ToJson(const VerifyReport& r, int indent) {
                {"pending_deletes", r.pending_deletes},
                {"removed", r.removed},
                {"datasets", datasets}},
+              indent);
+}
+
+std::string ToJson(const PipelineStatus& status, int indent) {
+  return Dump({{"endpoints", Json::parse(cmc::ToJson(status.endpoints))},
+               {"tables", Json::parse(lakehouse::ToJson(status.tables, -1))}},
               indent);
 }
 

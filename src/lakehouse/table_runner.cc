@@ -104,10 +104,14 @@ Result<TableRunner::Plan> TableRunner::PlanFromBronze(const SilverTable& table) 
   if (table.name == "fact_exchange_assets") plan.inputs.exchange_info = state_.exchange_info;
   if (table.rule != BuildRule::kWhenNewer) return plan;
   DLAKE_ASSIGN_OR_RETURN(auto last, metadata_.LastTransform(table.domain, table.name));
-  std::optional<int64_t> last_ended = last ? last->ended_at_ms : std::nullopt;
-  if (!ShouldTransform(snapshot->time_ms, last_ended, table.check)) {
-    plan.skip_reason = snapshot->primary + " is not newer than the last transform (ended_at " +
-                       last->ended_at +
+  // Compared with the time of the snapshot the last transform read, not with when that
+  // transform ended (the original's rule): an extract that started while a transform ran has an
+  // older file name than the transform's end and would wait for the next extract.
+  std::optional<int64_t> last_time =
+      last ? (last->source_time_ms ? last->source_time_ms : last->ended_at_ms) : std::nullopt;
+  if (!ShouldTransform(snapshot->time_ms, last_time, table.check)) {
+    plan.skip_reason = snapshot->primary + " is not newer than the snapshot of the last " +
+                       "transform (ended_at " + last->ended_at +
                        (table.check == TransformCheck::kDate ? ", compared by date)" : ")");
   }
   return plan;

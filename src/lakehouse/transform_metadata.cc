@@ -10,6 +10,7 @@
 #include "common/lake_layout.h"
 #include "common/python_json.h"
 #include "dlake/common/time.h"
+#include "lakehouse/bronze_files.h"
 
 namespace dlake::lakehouse {
 namespace {
@@ -37,6 +38,7 @@ std::optional<TransformRecord> ParseLine(std::string_view text) {
   if (auto parsed = ParseTimePoint(record.ended_at); parsed.ok() && !parsed->date_only) {
     record.ended_at_ms = parsed->ms;
   }
+  record.source_time_ms = BronzeFileTime(text_of("source_snapshot"));
   return record;
 }
 

@@ -45,6 +45,8 @@ struct TransformRecord {
   std::string started_at;
   std::string ended_at;                // as written ("-" for a skipped line)
   std::optional<int64_t> ended_at_ms;  // nullopt when ended_at is not a time
+  // The time in the name of the bronze file it read; nullopt when it names none.
+  std::optional<int64_t> source_time_ms;
 };
 
 // The transform metadata of one lake. Thread-compatible.

@@ -137,6 +137,23 @@ TEST_F(TransformTest, ARerunOnTheSameBronzeIsSkippedAndCommitsNothing) {
   EXPECT_THAT(skipped["source_snapshot"].get<std::string>(), HasSubstr("crypto_map-"));
 }
 
+// Regression: the original compared a file's time with when the last transform ended, so a
+// snapshot whose extract started while that transform ran waited for the next extract.
+TEST_F(TransformTest, ASnapshotTakenWhileTheLastTransformRanIsTransformedNext) {
+  ExtractAll(0, 0);  // 08:20; the clock stands at 08:30
+  TransformReport first = lake_.Run("5x");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first.tables.at(0).status, "success");
+  ASSERT_THAT(lake_.bronze().WriteAll(SmallScale(), 1, lake_.Stamp(0, 8, 25)), IsOk());
+  TransformReport second = lake_.Run("5x");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second.tables.at(0).status, "success") << second.tables.at(0).notes;
+  EXPECT_TRUE(second.tables.at(0).committed);
+  // And that snapshot is not taken twice.
+  TransformReport third = lake_.Run("5x");
+  EXPECT_EQ(third.tables.at(0).status, "skipped");
+}
+
 TEST_F(TransformTest, AnUnchangedDimensionSnapshotCommitsNothing) {
   ExtractAll(0, 0);
   ASSERT_TRUE(lake_.Run("all").ok());

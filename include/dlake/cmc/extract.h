@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dlake/common/status.h"
+
 namespace dlake::cmc {
 
 // The 11 endpoints in dependency order (an endpoint's inputs come before it): exchange_map,
@@ -21,6 +23,10 @@ struct ExtractRequest {
   std::string group;                   // one of ExtractGroups(), any case; or
   std::vector<std::string> endpoints;  // endpoint names (run in dependency order)
 };
+
+// InvalidArgument naming a bad group or endpoint (and the valid ones), or a request with both or
+// neither; checked by Lake::ExtractCmc too, so clients may call it first to tell bad usage apart.
+Status ValidateExtractRequest(const ExtractRequest& request);
 
 struct EndpointReport {
   std::string name;
@@ -65,8 +71,22 @@ struct CreditReport {
   std::vector<CreditUsage> month_by_endpoint;
 };
 
+// One endpoint as it stands (`dlake cmc status`).
+struct EndpointStatus {
+  std::string name;
+  std::string last_snapshot;  // snapshot_date of its last successful run; "" before the first
+  std::string last_file;      // its newest bronze file (lake-relative); "" when none
+  int64_t last_rows = 0;      // rows of the newest snapshot's files (all five listings batches)
+  std::string last_run;       // when the last run (successful or not) started; "" if never
+  std::string last_status;    // that run's EndpointReport status
+  std::string last_message;
+  int64_t requests_this_month = 0;
+  int64_t credits_this_month = 0;
+};
+
 // The JSON forms (doc/json.md).
 std::string ToJson(const ExtractReport& report);
 std::string ToJson(const CreditReport& report);
+std::string ToJson(const std::vector<EndpointStatus>& endpoints);
 
 }  // namespace dlake::cmc
