@@ -295,7 +295,7 @@ class Builder {
     std::vector<int64_t> ids;
     int64_t id = 2;
     for (int64_t k = 0; k < generated; ++k) {
-      const double gap_max = 1 + 16.0 * static_cast<double>(k) / static_cast<double>(generated);
+      const double gap_max = 2 + 16.0 * static_cast<double>(k) / static_cast<double>(generated);
       id += 1 + static_cast<int64_t>(gap_max * Unit(Hash(seed_, kCryptoGap, k)));
       while (std::find(named_ids.begin(), named_ids.end(), id) != named_ids.end()) ++id;
       ids.push_back(id);
