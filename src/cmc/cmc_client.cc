@@ -129,7 +129,8 @@ Result<std::unique_ptr<CmcClient>> CmcClient::Make(const CmcClientOptions& optio
   net::RateBudget budget;
   budget.window_ms = options.window_ms;
   budget.limit = options.requests_per_minute;
-  budget.headroom = 1.0;
+  // 90%: a request sent at the end of our minute may be counted in the server's next one.
+  budget.headroom = 0.9;
   api->SetBudget(budget);
   api->SetMaxAttempts(options.max_attempts);
   api->SetBackoffBase(options.retry_base_ms);
