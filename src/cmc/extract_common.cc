@@ -45,6 +45,24 @@ std::optional<int64_t> NextFullScanDay(const std::optional<nlohmann::ordered_jso
   return DayOf(*point);
 }
 
+Result<std::optional<nlohmann::json>> FetchData(ExtractContext& ctx, EndpointReport& report,
+                                                const std::string& path, const std::string& query,
+                                                bool object) {
+  auto response = ctx.client.Get(path, query, /*allow_empty=*/false);
+  ++report.requests;
+  if (!response.ok()) {
+    if (StopsRun(response.status())) return response.status();
+    RecordFailure(report, response.status());
+    return std::optional<nlohmann::json>();
+  }
+  if (object ? !response->data.is_object() : !response->data.is_array()) {
+    RecordFailure(report, Unavailable(path, " answered data of type ", response->data.type_name(),
+                                      object ? ", not an object" : ", not a list"));
+    return std::optional<nlohmann::json>();
+  }
+  return std::optional(std::move(response->data));
+}
+
 void RecordFailure(EndpointReport& report, const Status& error) {
   report.status = report.files.empty() ? "failed" : "partial";
   report.message = error.message();

@@ -28,22 +28,12 @@ const std::vector<BronzeColumn> kCategoriesColumns = {
 
 Status RunCategories(ExtractContext& ctx, EndpointReport& report) {
   const std::string path = "/v1/cryptocurrency/categories";
-  auto response = ctx.client.Get(path, "start=1&limit=5000", /*allow_empty=*/false);
-  ++report.requests;
-  if (!response.ok()) {
-    if (StopsRun(response.status())) return response.status();
-    RecordFailure(report, response.status());
-    return Status::Ok();
-  }
-  if (!response->data.is_array()) {
-    RecordFailure(report, Unavailable(path, " answered data of type ", JsonTypeName(response->data),
-                                      ", not a list"));
-    return Status::Ok();
-  }
+  DLAKE_ASSIGN_OR_RETURN(auto data, FetchData(ctx, report, path, "start=1&limit=5000"));
+  if (!data) return Status::Ok();
   std::vector<nlohmann::json> rows;
   std::vector<std::string> ids;
-  for (size_t i = 0; i < response->data.size(); ++i) {
-    const auto& item = response->data[i];
+  for (size_t i = 0; i < (*data).size(); ++i) {
+    const auto& item = (*data)[i];
     RowBuilder row(path + " item " + std::to_string(i));
     row.Text("category_id", Member(item, "id")).Text("name", Member(item, "name"));
     row.Text("title", Member(item, "title")).Text("description", Member(item, "description"));
@@ -269,17 +259,12 @@ const std::vector<GlobalField>& GlobalFields() {
 
 Status RunGlobalMetrics(ExtractContext& ctx, EndpointReport& report) {
   const std::string path = "/v1/global-metrics/quotes/latest";
-  auto response = ctx.client.Get(path, "", /*allow_empty=*/false);
-  ++report.requests;
-  if (!response.ok()) {
-    if (StopsRun(response.status())) return response.status();
-    RecordFailure(report, response.status());
-    return Status::Ok();
-  }
+  DLAKE_ASSIGN_OR_RETURN(auto data, FetchData(ctx, report, path, "", /*object=*/true));
+  if (!data) return Status::Ok();
   RowBuilder row(path);
   std::vector<BronzeColumn> columns;
   for (const auto& field : GlobalFields()) {
-    const nlohmann::json* value = &response->data;
+    const nlohmann::json* value = &(*data);
     for (const char* key : field.path) value = &Member(*value, key);
     const std::string type = field.type;
     const char* column = field.column.c_str();
@@ -312,17 +297,12 @@ Status RunGlobalMetrics(ExtractContext& ctx, EndpointReport& report) {
 
 Status RunFearGreedLatest(ExtractContext& ctx, EndpointReport& report) {
   const std::string path = "/v3/fear-and-greed/latest";
-  auto response = ctx.client.Get(path, "", /*allow_empty=*/false);
-  ++report.requests;
-  if (!response.ok()) {
-    if (StopsRun(response.status())) return response.status();
-    RecordFailure(report, response.status());
-    return Status::Ok();
-  }
+  DLAKE_ASSIGN_OR_RETURN(auto data, FetchData(ctx, report, path, "", /*object=*/true));
+  if (!data) return Status::Ok();
   RowBuilder row(path);
-  row.Int("value", Member(response->data, "value"));
-  row.Text("value_classification", Member(response->data, "value_classification"));
-  row.Text("update_time", Member(response->data, "update_time"));
+  row.Int("value", Member((*data), "value"));
+  row.Text("value_classification", Member((*data), "value_classification"));
+  row.Text("update_time", Member((*data), "update_time"));
   if (!row.status().ok()) {
     RecordFailure(report, row.status());
     return Status::Ok();
@@ -339,22 +319,12 @@ Status RunFearGreedLatest(ExtractContext& ctx, EndpointReport& report) {
 
 Status RunFearGreedHistory(ExtractContext& ctx, EndpointReport& report) {
   const std::string path = "/v3/fear-and-greed/historical";
-  auto response = ctx.client.Get(path, "start=1&limit=500", /*allow_empty=*/false);
-  ++report.requests;
-  if (!response.ok()) {
-    if (StopsRun(response.status())) return response.status();
-    RecordFailure(report, response.status());
-    return Status::Ok();
-  }
-  if (!response->data.is_array()) {
-    RecordFailure(report, Unavailable(path, " answered data of type ", JsonTypeName(response->data),
-                                      ", not a list"));
-    return Status::Ok();
-  }
+  DLAKE_ASSIGN_OR_RETURN(auto data, FetchData(ctx, report, path, "start=1&limit=500"));
+  if (!data) return Status::Ok();
   std::vector<nlohmann::json> rows;
   int64_t first = INT64_MAX, last = INT64_MIN;
-  for (size_t i = 0; i < response->data.size(); ++i) {
-    const auto& item = response->data[i];
+  for (size_t i = 0; i < (*data).size(); ++i) {
+    const auto& item = (*data)[i];
     RowBuilder row(path + " item " + std::to_string(i));
     row.Text("timestamp", Member(item, "timestamp")).Int("value", Member(item, "value"));
     row.Text("value_classification", Member(item, "value_classification"));

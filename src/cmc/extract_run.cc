@@ -39,6 +39,15 @@ Clock ClockOf(int64_t ms) {
           static_cast<int>(in_day % 1000)};
 }
 
+// `format` takes year, month, day, hour, minute, second.
+std::string FormatClock(int64_t ms, const char* format) {
+  const Clock c = ClockOf(ms);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), format, c.date.year, c.date.month, c.date.day, c.hour, c.minute,
+                c.second);
+  return buf;
+}
+
 Result<std::vector<const Extractor*>> Select(const ExtractRequest& request) {
   if (request.group.empty() == request.endpoints.empty()) {
     return InvalidArgument("give either a group (", JoinStrings(ExtractGroups(), ", "),
@@ -155,21 +164,9 @@ bool ExtractReport::ok() const {
   });
 }
 
-std::string FileStamp(int64_t ms) {
-  const Clock c = ClockOf(ms);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d_%02d-%02d-%02d", c.date.year, c.date.month,
-                c.date.day, c.hour, c.minute, c.second);
-  return buf;
-}
+std::string FileStamp(int64_t ms) { return FormatClock(ms, "%04d-%02d-%02d_%02d-%02d-%02d"); }
 
-std::string SnapshotDate(int64_t ms) {
-  const Clock c = ClockOf(ms);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d", c.date.year, c.date.month,
-                c.date.day, c.hour, c.minute, c.second);
-  return buf;
-}
+std::string SnapshotDate(int64_t ms) { return FormatClock(ms, "%04d-%02d-%02d %02d:%02d:%02d"); }
 
 std::string IsoSnapshot(int64_t ms) {
   const Clock c = ClockOf(ms);

@@ -62,6 +62,11 @@ std::string SnapshotDateOf(const std::optional<nlohmann::ordered_json>& line);
 std::optional<int64_t> NextFullScanDay(const std::optional<nlohmann::ordered_json>& line);
 // ceil(a / b).
 inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+// GETs one answer of `path` whose `data` must be a list (or an object with `object`). A failure
+// that stops the run is returned; any other is put in the report and the result is nullopt.
+Result<std::optional<nlohmann::json>> FetchData(ExtractContext& ctx, EndpointReport& report,
+                                                const std::string& path, const std::string& query,
+                                                bool object = false);
 // Marks the report failed (or partial when something was written) with `error`.
 void RecordFailure(EndpointReport& report, const Status& error);
 // Writes `rows` as a bronze file and records it in the report.
