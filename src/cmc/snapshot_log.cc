@@ -9,7 +9,7 @@
 
 namespace dlake::cmc {
 
-SnapshotLog::SnapshotLog(Env* env, std::string lake_root, std::string name)
+SnapshotLog::SnapshotLog(Env* env, const std::string& lake_root, const std::string& name)
     : env_(env),
       dir_(JoinPath(lake_root, std::string(layout::kMetadataDir) + "/extract/" + name)),
       path_(JoinPath(dir_, "snapshot_info.jsonl")) {}

@@ -16,7 +16,7 @@ namespace dlake::cmc {
 
 class SnapshotLog {
  public:
-  SnapshotLog(Env* env, std::string lake_root, std::string name);
+  SnapshotLog(Env* env, const std::string& lake_root, const std::string& name);
 
   const std::string& path() const { return path_; }
   // The last complete line, or nullopt when there is none (first run).

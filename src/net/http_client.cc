@@ -73,8 +73,7 @@ Result<HttpResponse> HttpClient::Get(const std::string& url) {
   for (const auto& header : options_.headers) {
     curl_slist* appended = curl_slist_append(headers.get(), header.c_str());
     if (appended == nullptr) return Internal("cannot build the request headers for GET ", url);
-    headers.release();
-    headers.reset(appended);
+    if (!headers) headers.reset(appended);  // later appends return the same list
   }
   if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   CURLcode rc = curl_easy_perform(curl);

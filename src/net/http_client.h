@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dlake/common/status.h"
@@ -42,7 +43,7 @@ class HttpClient {
   Result<HttpResponse> Get(const std::string& url);
 
  private:
-  HttpClient(void* curl, HttpOptions options) : curl_(curl), options_(options) {}
+  HttpClient(void* curl, HttpOptions options) : curl_(curl), options_(std::move(options)) {}
   void* curl_;
   HttpOptions options_;
 };
