@@ -508,7 +508,11 @@ TEST_F(LakeTest, AMovedLakeStillReads) {
   request.dataset = Btc();
   EXPECT_EQ((*lake)->Read(request)->num_rows, 1u);
   EXPECT_TRUE((*lake)->Verify(VerifyRequest{})->ok());
-  for (const auto& f : *(*lake)->ListFiles(DatasetFilter{})) {
+  // The Result is named: a range-for over `*` of a temporary Result would iterate a vector
+  // destroyed before the loop body runs.
+  auto files = (*lake)->ListFiles(DatasetFilter{});
+  ASSERT_THAT(files.status(), IsOk());
+  for (const auto& f : *files) {
     EXPECT_EQ(f.path.find('\\'), std::string::npos);
     EXPECT_NE(f.path.front(), '/');
   }
