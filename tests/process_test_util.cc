@@ -1,9 +1,8 @@
 #include "tests/process_test_util.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
-#include <sys/resource.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,22 +33,31 @@ KlineOptions Klines(double from_day, double days, double base, uint64_t seed) {
 
 // ---- Children ----
 
-std::unique_ptr<DlakeChild> DlakeChild::Start(const std::vector<std::string>& args,
-                                              const SpawnOptions& options) {
-  auto child = std::unique_ptr<DlakeChild>(new DlakeChild());
-  child->output_dir_ = std::make_unique<TempDir>();
-  const std::string out_path = child->output_dir_->Join("stdout");
-  const std::string err_path = child->output_dir_->Join("stderr");
+namespace {
 
-  // Everything the child needs is built before fork: the test process may run DuckDB threads,
-  // and after fork only async-signal-safe calls are allowed until exec.
-  std::string binary = options.binary.empty() ? DlakeBinary() : options.binary;
-  std::vector<std::string> argv_strings = {binary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_strings) argv.push_back(a.data());
-  argv.push_back(nullptr);
+// The command that runs `binary` with `args` under `options`' limits. The limits are set by
+// util-linux's prlimit (RLIMIT_FSIZE) and setpriv (the unprivileged user), which exec the next
+// word in turn, so that no code of ours runs between the spawn and dlake.
+std::vector<std::string> ChildCommand(const std::string& binary,
+                                      const std::vector<std::string>& args,
+                                      const SpawnOptions& options) {
+  std::vector<std::string> command;
+  if (options.file_size_limit >= 0) {
+    const std::string limit = std::to_string(options.file_size_limit);
+    command.insert(command.end(), {"/usr/bin/prlimit", "--fsize=" + limit + ":" + limit, "--"});
+  }
+  if (options.as_nobody) {
+    const std::string nobody = std::to_string(kNobody);
+    command.insert(command.end(), {"/usr/bin/setpriv", "--reuid=" + nobody, "--regid=" + nobody,
+                                   "--clear-groups", "--"});
+  }
+  command.push_back(binary);
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
 
+// The environment of the test process with `options`' changes, as NAME=value strings.
+std::vector<std::string> ChildEnvironment(const SpawnOptions& options) {
   std::map<std::string, std::string> env_map;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
@@ -60,43 +68,72 @@ std::unique_ptr<DlakeChild> DlakeChild::Start(const std::vector<std::string>& ar
   for (const auto& [k, v] : options.env) env_map[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  return env_strings;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+// Children are started with posix_spawn, not fork. fork runs the pthread_atfork handlers of
+// every library in the test process, and the jemalloc inside libduckdb locks all its arenas there:
+// more mutexes at once than ThreadSanitizer's deadlock detector can hold, which aborts the test
+// process under the tsan preset (and the unlocks that follow look unbalanced to it). posix_spawn
+// runs no handlers and copies no address space; what used to run in the forked child (limits,
+// privileges) is done by the programs ChildCommand puts in front of dlake.
+std::unique_ptr<DlakeChild> DlakeChild::Start(const std::vector<std::string>& args,
+                                              const SpawnOptions& options) {
+  auto child = std::unique_ptr<DlakeChild>(new DlakeChild());
+  child->output_dir_ = std::make_unique<TempDir>();
+  const std::string out_path = child->output_dir_->Join("stdout");
+  const std::string err_path = child->output_dir_->Join("stderr");
+
+  std::vector<std::string> command =
+      ChildCommand(options.binary.empty() ? DlakeBinary() : options.binary, args, options);
+  std::vector<char*> argv = Pointers(command);
+  std::vector<std::string> env_strings = ChildEnvironment(options);
+  std::vector<char*> envp = Pointers(env_strings);
 
   int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out_fd < 0 || err_fd < 0) {
     ADD_FAILURE() << "cannot create output files in " << child->output_dir_->path();
+    if (out_fd >= 0) ::close(out_fd);
+    if (err_fd >= 0) ::close(err_fd);
     return child;
   }
-  const char* cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
-  struct rlimit fsize {};
-  fsize.rlim_cur = fsize.rlim_max = static_cast<rlim_t>(options.file_size_limit);
-
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    if (cwd != nullptr && ::chdir(cwd) != 0) ::_exit(126);
-    if (options.file_size_limit >= 0) {
-      // Ignored dispositions survive exec: writes past the limit then fail with EFBIG instead
-      // of killing the process.
-      ::signal(SIGXFSZ, SIG_IGN);
-      if (::setrlimit(RLIMIT_FSIZE, &fsize) != 0) ::_exit(126);
-    }
-    if (options.as_nobody) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
-        ::_exit(126);
-      }
-    }
-    ::execve(binary.c_str(), argv.data(), envp.data());
-    ::_exit(127);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+  // A write past RLIMIT_FSIZE must fail with EFBIG rather than kill dlake with SIGXFSZ. An
+  // ignored disposition survives exec but cannot be set by posix_spawn, so this process ignores
+  // SIGXFSZ (it has no file size limit itself) and other children get the default back.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (options.file_size_limit >= 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+  } else {
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGXFSZ);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
   }
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
   ::close(out_fd);
   ::close(err_fd);
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed: " << std::strerror(errno);
+  if (error != 0) {
+    ADD_FAILURE() << "cannot start " << command.front() << ": " << std::strerror(error);
     return child;
   }
   child->pid_ = pid;
