@@ -4,8 +4,8 @@
 
 #include "exchange/exchange.h"
 
+#include <ostream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "dlake/common/time.h"
@@ -53,7 +53,7 @@ std::string Path(const char* url) {
   return text.substr(0, text.find('?'));
 }
 
-std::string WrongTypeName(WrongType kind) {
+const char* WrongTypeName(WrongType kind) {
   switch (kind) {
     case WrongType::kContainer:
       return "Container";
@@ -66,6 +66,35 @@ std::string WrongTypeName(WrongType kind) {
   }
   return "?";
 }
+
+// One endpoint answering with one kind of wrong types.
+struct WrongBody {
+  Endpoint endpoint;
+  WrongType kind;
+};
+
+std::vector<WrongBody> EveryWrongBody() {
+  std::vector<WrongBody> out;
+  for (const Endpoint& e : kEndpoints) {
+    for (WrongType kind :
+         {WrongType::kContainer, WrongType::kRow, WrongType::kField, WrongType::kErrorMessage}) {
+      out.push_back({e, kind});
+    }
+  }
+  return out;
+}
+
+// "binance_futures_Symbols_Container": the test's name suffix.
+std::string CaseName(const WrongBody& body) {
+  const Endpoint& e = body.endpoint;
+  const char* call = e.call == Call::kSymbols   ? "Symbols"
+                     : e.call == Call::kCandles ? "Candles"
+                                                : "Funding";
+  return std::string(e.exchange) + "_" + e.market + "_" + call + "_" + WrongTypeName(body.kind);
+}
+
+// What GoogleTest (and so ctest's test list) shows for a parameter, instead of its bytes.
+void PrintTo(const WrongBody& body, std::ostream* out) { *out << CaseName(body); }
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -98,8 +127,7 @@ class ClientTest : public ::testing::Test {
   std::unique_ptr<FakeExchange> fake_;
 };
 
-class WrongTypesTest : public ClientTest,
-                       public ::testing::WithParamInterface<std::tuple<Endpoint, WrongType>> {};
+class WrongTypesTest : public ClientTest, public ::testing::WithParamInterface<WrongBody> {};
 
 TEST_P(WrongTypesTest, IsAnErrorNamingTheUrlAfterOneRequest) {
   const auto& [endpoint, kind] = GetParam();
@@ -126,18 +154,9 @@ TEST_P(WrongTypesTest, IsAnErrorNamingTheUrlAfterOneRequest) {
   EXPECT_EQ(fake_->Stats().requests_by_path[Path(endpoint.url)], 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEndpoints, WrongTypesTest,
-                         ::testing::Combine(::testing::ValuesIn(kEndpoints),
-                                            ::testing::Values(WrongType::kContainer,
-                                                              WrongType::kRow, WrongType::kField,
-                                                              WrongType::kErrorMessage)),
-                         [](const ::testing::TestParamInfo<WrongTypesTest::ParamType>& info) {
-                           const Endpoint& e = std::get<0>(info.param);
-                           std::string name = std::string(e.exchange) + "_" + e.market + "_";
-                           name += e.call == Call::kSymbols   ? "Symbols"
-                                   : e.call == Call::kCandles ? "Candles"
-                                                              : "Funding";
-                           return name + "_" + WrongTypeName(std::get<1>(info.param));
+INSTANTIATE_TEST_SUITE_P(AllEndpoints, WrongTypesTest, ::testing::ValuesIn(EveryWrongBody()),
+                         [](const ::testing::TestParamInfo<WrongBody>& info) {
+                           return CaseName(info.param);
                          });
 
 // The same bodies unbroken: the cases above fail because of the fault, not the request.
