@@ -170,7 +170,9 @@ TEST_F(CmcProcessTest, ATransformKilledAnywhereLeavesNoHalfCommitAndAReRunComple
   ProcessResult idle =
       Dlake(lake_.path(), {"--json", "cmc", "transform", "--group", "all"}, Options());
   ASSERT_EQ(idle.exit_code, 0) << Describe(idle);
-  for (const auto& t : nlohmann::json::parse(idle.out)["tables"]) {
+  // Named: a range-for over a member of a temporary would iterate freed memory.
+  auto idle_report = nlohmann::json::parse(idle.out);
+  for (const auto& t : idle_report["tables"]) {
     EXPECT_EQ(t["status"], "skipped") << t.dump();
   }
   auto after =
