@@ -11,6 +11,8 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)
 find_package(Threads REQUIRED)
+# The PostgreSQL warehouse target (libpq from libpq-dev).
+find_package(PostgreSQL REQUIRED)
 
 if(NOT DUCKDB_ROOT)
   if(DEFINED ENV{DUCKDB_ROOT})

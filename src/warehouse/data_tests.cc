@@ -1,0 +1,2 @@
+// Filled in by the views/data-tests work.
+#include "warehouse/data_tests.h"

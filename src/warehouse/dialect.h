@@ -1,0 +1,45 @@
+#pragma once
+// The SQL that differs between the two warehouse targets, one implementation per database
+// (dialect_postgres.cc, dialect_duckdb.cc). Everything else (tables, keys, views, data tests,
+// the loader's statements) is one text for both.
+
+#include <string>
+#include <string_view>
+
+namespace dlake::warehouse {
+
+// The file a table's rows are staged in before the bulk load.
+enum class StageFormat {
+  kCsv,      // CSV with a header; NULL = unquoted empty field; arrays as {"a","b"} literals
+  kParquet,  // Parquet in the warehouse's own column types
+};
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  virtual std::string_view name() const = 0;  // "postgresql" | "duckdb"
+  virtual StageFormat stage_format() const = 0;
+  // Whether the database stores procedures (PostgreSQL) or the library runs their bodies itself.
+  virtual bool has_procedures() const = 0;
+  // Whether roles, schemas and grants exist (PostgreSQL).
+  virtual bool has_roles() const = 0;
+
+  // A text column of at most `length` characters (DuckDB ignores VARCHAR(n): a CHECK holds it).
+  virtual std::string BoundedText(std::string_view column, int length) const = 0;
+  // A predicate true when `expr` does not match the POSIX-style regular expression `pattern`
+  // (searched, not anchored: anchor it with ^…$).
+  virtual std::string NotMatching(std::string_view expr, std::string_view pattern) const = 0;
+  // Creates (or replaces) an empty temporary table with `table`'s columns and no constraints.
+  virtual std::string CreateStage(std::string_view stage, std::string_view table) const = 0;
+  // The row of `alias` as JSON text.
+  virtual std::string RowJson(std::string_view alias) const = 0;
+};
+
+const Dialect& PostgresDialect();
+const Dialect& DuckDbDialect();
+
+// 'text' as a SQL string literal (quotes doubled); valid in both dialects.
+std::string SqlLiteral(std::string_view text);
+
+}  // namespace dlake::warehouse

@@ -1,0 +1,46 @@
+// PostgreSQL's side of dialect.h.
+
+#include "warehouse/dialect.h"
+
+namespace dlake::warehouse {
+namespace {
+
+class Postgres final : public Dialect {
+ public:
+  std::string_view name() const override { return "postgresql"; }
+  StageFormat stage_format() const override { return StageFormat::kCsv; }
+  bool has_procedures() const override { return true; }
+  bool has_roles() const override { return true; }
+
+  std::string BoundedText(std::string_view /*column*/, int length) const override {
+    return "VARCHAR(" + std::to_string(length) + ")";
+  }
+  std::string NotMatching(std::string_view expr, std::string_view pattern) const override {
+    return std::string(expr) + " !~ " + SqlLiteral(pattern);
+  }
+  std::string CreateStage(std::string_view stage, std::string_view table) const override {
+    return "DROP TABLE IF EXISTS " + std::string(stage) + "; CREATE TEMP TABLE " +
+           std::string(stage) + " (LIKE " + std::string(table) + ")";
+  }
+  std::string RowJson(std::string_view alias) const override {
+    return "row_to_json(" + std::string(alias) + ")::text";
+  }
+};
+
+}  // namespace
+
+const Dialect& PostgresDialect() {
+  static const Postgres dialect;
+  return dialect;
+}
+
+std::string SqlLiteral(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    quoted += c;
+    if (c == '\'') quoted += '\'';
+  }
+  return quoted + "'";
+}
+
+}  // namespace dlake::warehouse

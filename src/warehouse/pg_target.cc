@@ -1,0 +1,152 @@
+// The PostgreSQL warehouse through libpq, behind the SqlTarget interface. The connection string
+// is never echoed: reports name the server by user, host, port and database only.
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "warehouse/sql_target.h"
+
+namespace dlake::warehouse {
+namespace {
+
+struct ConnCloser {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct ResultClearer {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
+using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
+
+// libpq's messages end with a newline; ours do not.
+std::string Trimmed(const char* message) {
+  std::string text = message == nullptr ? "" : message;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
+
+class PgTarget final : public SqlTarget {
+ public:
+  explicit PgTarget(ConnPtr conn) : conn_(std::move(conn)) {}
+
+  const Dialect& dialect() const override { return PostgresDialect(); }
+
+  std::string Describe() const override {
+    std::string host = PQhost(conn_.get());
+    if (!host.empty() && host.front() == '/') host = "[" + host + "]";
+    return "postgresql://" + std::string(PQuser(conn_.get())) + "@" + host + ":" +
+           PQport(conn_.get()) + "/" + PQdb(conn_.get());
+  }
+
+  Result<int64_t> Execute(std::string_view sql, std::string_view purpose) override {
+    DLAKE_ASSIGN_OR_RETURN(ResultPtr result, Run(sql, purpose));
+    return AffectedRows(result.get());
+  }
+
+  Result<SqlRows> Query(std::string_view sql, std::string_view purpose) override {
+    DLAKE_ASSIGN_OR_RETURN(ResultPtr result, Run(sql, purpose));
+    PGresult* res = result.get();
+    SqlRows rows;
+    const int columns = PQnfields(res);
+    for (int c = 0; c < columns; ++c) rows.columns.emplace_back(PQfname(res, c));
+    const int count = PQntuples(res);
+    rows.rows.reserve(count);
+    for (int r = 0; r < count; ++r) {
+      auto& row = rows.rows.emplace_back();
+      row.reserve(columns);
+      for (int c = 0; c < columns; ++c) {
+        if (PQgetisnull(res, r, c) != 0) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+        }
+      }
+    }
+    return rows;
+  }
+
+  Result<int64_t> CopyIn(const std::string& table, const std::string& path) override {
+    const std::string purpose = "loading " + table + " from " + path;
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+    if (!file) return IoErrorFromErrno("cannot open the stage file", path, errno);
+    ResultPtr start(
+        PQexec(conn_.get(), ("COPY " + table + " FROM STDIN (FORMAT csv, HEADER true)").c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
+      return Error(purpose, PQresultErrorMessage(start.get()));
+    }
+    std::vector<char> buffer(1 << 16);
+    const char* abort_reason = nullptr;
+    while (true) {
+      size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+      if (n > 0 && PQputCopyData(conn_.get(), buffer.data(), static_cast<int>(n)) != 1) break;
+      if (n < buffer.size()) {
+        if (std::ferror(file.get()) != 0) abort_reason = "cannot read the stage file";
+        break;
+      }
+    }
+    if (PQputCopyEnd(conn_.get(), abort_reason) != 1) {
+      return Error(purpose, PQerrorMessage(conn_.get()));
+    }
+    // The COPY's own result, then the end of the command.
+    Status status = Status::Ok();
+    int64_t rows = 0;
+    while (ResultPtr result{PQgetResult(conn_.get())}) {
+      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        if (status.ok()) status = Error(purpose, PQresultErrorMessage(result.get()));
+        continue;
+      }
+      rows = AffectedRows(result.get());
+    }
+    if (!status.ok()) return status;
+    return rows;
+  }
+
+ private:
+  Result<ResultPtr> Run(std::string_view sql, std::string_view purpose) {
+    ResultPtr result(PQexec(conn_.get(), std::string(sql).c_str()));
+    if (!result) return Error(purpose, PQerrorMessage(conn_.get()));
+    ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+      return Error(purpose, PQresultErrorMessage(result.get()));
+    }
+    return result;
+  }
+
+  static int64_t AffectedRows(PGresult* result) {
+    const char* text = PQcmdTuples(result);
+    return text == nullptr || *text == '\0' ? 0 : std::stoll(text);
+  }
+
+  Status Error(std::string_view purpose, const char* message) {
+    // A broken connection is Unavailable (retrying after the server is back helps).
+    StatusCode code = PQstatus(conn_.get()) == CONNECTION_OK ? StatusCode::kFailedPrecondition
+                                                             : StatusCode::kUnavailable;
+    return Status(code, std::string(purpose) + ": " + Trimmed(message));
+  }
+
+  ConnPtr conn_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqlTarget>> ConnectPostgres(const std::string& conninfo) {
+  ConnPtr conn(PQconnectdb(conninfo.c_str()));
+  if (!conn) return Unavailable("cannot connect to the PostgreSQL warehouse: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Unavailable("cannot connect to the PostgreSQL warehouse: ",
+                       Trimmed(PQerrorMessage(conn.get())));
+  }
+  PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
+  auto target = std::make_unique<PgTarget>(std::move(conn));
+  DLAKE_RETURN_IF_ERROR(target
+                            ->Execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning",
+                                      "setting up the warehouse session")
+                            .status());
+  return std::unique_ptr<SqlTarget>(std::move(target));
+}
+
+}  // namespace dlake::warehouse
