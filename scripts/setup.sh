@@ -24,6 +24,7 @@ readonly PACKAGES=(
   libsqlite3-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libtomlplusplus-dev
+  libpq-dev postgresql
   clang-format clang-tidy
 )
 
