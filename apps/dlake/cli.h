@@ -102,5 +102,7 @@ void AddConfigCommand(CLI::App& app, GlobalOptions& global);
 void AddDeltaCommands(CLI::App& app, GlobalOptions& global);
 // `dlake cmc …`: the CoinMarketCap pipeline.
 void AddCmcCommands(CLI::App& app, GlobalOptions& global);
+// `dlake warehouse …` and `dlake gold …` (cmd_warehouse.cc).
+void AddWarehouseAndGoldCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace dlake::cli

@@ -52,6 +52,7 @@ int Run(int argc, char** argv) {
   AddDownloadCommands(app, global);
   AddDeltaCommands(app, global);
   AddCmcCommands(app, global);
+  AddWarehouseAndGoldCommands(app, global);
   AddConfigCommand(app, global);
 
   auto logger = spdlog::stderr_color_mt("dlake");
@@ -69,7 +70,8 @@ int Run(int argc, char** argv) {
       const std::string word = argv[i];
       if (word[0] == '-' || !IsCommand(app, word)) continue;
       CLI::App* group = app.get_subcommand(word);
-      const bool is_group = word == "delta" || word == "cmc";
+      const bool is_group =
+          word == "delta" || word == "cmc" || word == "warehouse" || word == "gold";
       if (is_group && argv[i + 1][0] != '-' && !IsCommand(*group, argv[i + 1])) {
         throw UsageError("unknown command '" + word + " " + argv[i + 1] + "' (" + word +
                          " commands: " + CommandNames(*group) + "; see dlake " + word + " --help)");

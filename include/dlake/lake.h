@@ -24,6 +24,7 @@
 #include "dlake/runtime/runtime.h"
 #include "dlake/storage/read_request.h"
 #include "dlake/storage/write_report.h"
+#include "dlake/warehouse/warehouse.h"
 
 namespace dlake {
 
@@ -163,6 +164,16 @@ class Lake {
   // Builds the silver Delta tables of a group from the newest bronze files (doc/silver.md).
   Result<lakehouse::TransformReport> TransformCmc(const lakehouse::TransformRequest& request);
   Result<PipelineStatus> CmcStatus();
+
+  // ---- The warehouse and gold layers (doc/warehouse.md) ----
+  // The warehouse is PostgreSQL at warehouse.url ($DLAKE_WAREHOUSE_URL) or, when unset, the
+  // embedded DuckDB file <lake>/warehouse/warehouse.duckdb.
+  Result<warehouse::InitReport> InitWarehouse();
+  Result<warehouse::LoadReport> LoadWarehouse(const warehouse::LoadRequest& request);
+  Result<warehouse::DataTestReport> TestWarehouse();
+  Result<warehouse::WarehouseStatusReport> WarehouseStatus();
+  Result<warehouse::DumpReport> DumpGold(const warehouse::DumpRequest& request);
+  Result<warehouse::SnapshotReport> SnapshotGold(const warehouse::SnapshotRequest& request);
 
   // Implementation state (src/lake/lake_impl.h); opaque to users.
   struct Impl;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/jsonl.h"
 #include "dlake/common/env.h"
 #include "dlake/common/status.h"
 
@@ -30,8 +31,6 @@ class SnapshotLog {
   std::string path_;
 };
 
-// Reads the last complete line of any JSONL file (also used for the transform and load
-// metadata); nullopt when the file is missing or holds no complete line.
-Result<std::optional<nlohmann::ordered_json>> LastJsonLine(const std::string& path);
+using ::dlake::LastJsonLine;
 
 }  // namespace dlake::cmc

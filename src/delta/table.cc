@@ -228,7 +228,12 @@ Result<std::string> Table::ScanSql(const ScanOptions& scan) {
   TableContext& ctx = *impl_->ctx;
   DLAKE_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(*ctx.conn, ctx.root, scan.at));
   DLAKE_ASSIGN_OR_RETURN(ScanPlan plan, PlanScan(*ctx.conn, snapshot, scan));
-  return plan.sql;
+  if (scan.expressions.empty()) return plan.sql;
+  std::string select;
+  for (const auto& expression : scan.expressions) {
+    select += (select.empty() ? "" : ", ") + expression;
+  }
+  return "SELECT " + select + " FROM (" + plan.sql + ") AS __rows";
 }
 
 Result<RecordBatch> Table::Read(const ScanOptions& scan) {

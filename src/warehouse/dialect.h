@@ -30,8 +30,16 @@ class Dialect {
   // A predicate true when `expr` does not match the POSIX-style regular expression `pattern`
   // (searched, not anchored: anchor it with ^…$).
   virtual std::string NotMatching(std::string_view expr, std::string_view pattern) const = 0;
+  // CREATE INDEX IF NOT EXISTS for a lookup index, or "" where the database cannot have one
+  // without breaking updates (DuckDB turns an update of an indexed table into delete + insert,
+  // which its foreign-key check refuses while child rows exist).
+  virtual std::string SecondaryIndex(std::string_view index, std::string_view table,
+                                     std::string_view column) const = 0;
   // Creates (or replaces) an empty temporary table with `table`'s columns and no constraints.
   virtual std::string CreateStage(std::string_view stage, std::string_view table) const = 0;
+  // Keeps other writers off `table` until the transaction ends ("" where the database has a
+  // single writer anyway).
+  virtual std::string LockForLoad(std::string_view table) const = 0;
   // The row of `alias` as JSON text.
   virtual std::string RowJson(std::string_view alias) const = 0;
 };

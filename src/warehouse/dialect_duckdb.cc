@@ -19,10 +19,15 @@ class DuckDb final : public Dialect {
     // DuckDB's ~ matches the whole string; regexp_matches searches, as PostgreSQL's ~ does.
     return "NOT regexp_matches(" + std::string(expr) + ", " + SqlLiteral(pattern) + ")";
   }
+  std::string SecondaryIndex(std::string_view /*index*/, std::string_view /*table*/,
+                             std::string_view /*column*/) const override {
+    return "";  // DuckDB scans these small dimensions fast without one (see dialect.h)
+  }
   std::string CreateStage(std::string_view stage, std::string_view table) const override {
     return "CREATE OR REPLACE TEMP TABLE " + std::string(stage) + " AS SELECT * FROM " +
            std::string(table) + " LIMIT 0";
   }
+  std::string LockForLoad(std::string_view /*table*/) const override { return "SELECT 1"; }
   std::string RowJson(std::string_view alias) const override {
     return "CAST(to_json(" + std::string(alias) + ") AS VARCHAR)";
   }

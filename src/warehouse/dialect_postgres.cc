@@ -18,9 +18,17 @@ class Postgres final : public Dialect {
   std::string NotMatching(std::string_view expr, std::string_view pattern) const override {
     return std::string(expr) + " !~ " + SqlLiteral(pattern);
   }
+  std::string SecondaryIndex(std::string_view index, std::string_view table,
+                             std::string_view column) const override {
+    return "CREATE INDEX IF NOT EXISTS " + std::string(index) + " ON " + std::string(table) + " (" +
+           std::string(column) + ");\n";
+  }
   std::string CreateStage(std::string_view stage, std::string_view table) const override {
     return "DROP TABLE IF EXISTS " + std::string(stage) + "; CREATE TEMP TABLE " +
            std::string(stage) + " (LIKE " + std::string(table) + ")";
+  }
+  std::string LockForLoad(std::string_view table) const override {
+    return "LOCK TABLE " + std::string(table) + " IN SHARE ROW EXCLUSIVE MODE";
   }
   std::string RowJson(std::string_view alias) const override {
     return "row_to_json(" + std::string(alias) + ")::text";

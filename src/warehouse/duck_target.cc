@@ -59,6 +59,16 @@ class DuckTarget final : public SqlTarget {
                    "loading " + table + " from " + path);
   }
 
+  Result<int64_t> CopyOut(const std::string& query, const std::string& path) override {
+    return Execute(
+        "COPY (" + query + ") TO " + duck::QuoteLiteral(path) + " (FORMAT csv, HEADER true)",
+        "writing " + path);
+  }
+
+  Status SetRolePassword(const std::string& role, const std::string& /*password*/) override {
+    return FailedPrecondition("the embedded warehouse has no roles (role ", role, ")");
+  }
+
  private:
   std::string path_;
   std::unique_ptr<duck::Database> db_;

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "warehouse/sql_target.h"
@@ -105,6 +106,54 @@ class PgTarget final : public SqlTarget {
     return rows;
   }
 
+  Result<int64_t> CopyOut(const std::string& query, const std::string& path) override {
+    const std::string purpose = "writing " + path;
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), std::fclose);
+    if (!file) return IoErrorFromErrno("cannot create", path, errno);
+    ResultPtr start(
+        PQexec(conn_.get(), ("COPY (" + query + ") TO STDOUT (FORMAT csv, HEADER true)").c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_OUT) {
+      return Error(purpose, PQresultErrorMessage(start.get()));
+    }
+    bool write_failed = false;
+    while (true) {
+      char* buffer = nullptr;
+      int n = PQgetCopyData(conn_.get(), &buffer, /*async=*/0);
+      if (n < 0) break;  // -1: done, -2: error (reported by the result below)
+      if (std::fwrite(buffer, 1, n, file.get()) != static_cast<size_t>(n)) write_failed = true;
+      PQfreemem(buffer);
+    }
+    Status status = Status::Ok();
+    int64_t rows = 0;
+    while (ResultPtr result{PQgetResult(conn_.get())}) {
+      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        if (status.ok()) status = Error(purpose, PQresultErrorMessage(result.get()));
+        continue;
+      }
+      rows = AffectedRows(result.get());
+    }
+    if (!status.ok()) return status;
+    if (write_failed || std::fflush(file.get()) != 0) {
+      return IoErrorFromErrno("cannot write", path, errno);
+    }
+    return rows;
+  }
+
+  Status SetRolePassword(const std::string& role, const std::string& password) override {
+    const std::string purpose = "setting the password of role " + role;
+    std::unique_ptr<char, void (*)(void*)> hash(
+        PQencryptPasswordConn(conn_.get(), password.c_str(), role.c_str(), "scram-sha-256"),
+        PQfreemem);
+    if (!hash) return Error(purpose, PQerrorMessage(conn_.get()));
+    std::unique_ptr<char, void (*)(void*)> name(
+        PQescapeIdentifier(conn_.get(), role.c_str(), role.size()), PQfreemem);
+    std::unique_ptr<char, void (*)(void*)> literal(
+        PQescapeLiteral(conn_.get(), hash.get(), std::strlen(hash.get())), PQfreemem);
+    if (!name || !literal) return Error(purpose, PQerrorMessage(conn_.get()));
+    return Run("ALTER ROLE " + std::string(name.get()) + " WITH PASSWORD " + literal.get(), purpose)
+        .status();
+  }
+
  private:
   Result<ResultPtr> Run(std::string_view sql, std::string_view purpose) {
     ResultPtr result(PQexec(conn_.get(), std::string(sql).c_str()));
@@ -132,6 +181,23 @@ class PgTarget final : public SqlTarget {
 };
 
 }  // namespace
+
+Result<std::vector<std::string>> PostgresEnvironment(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = Trimmed(error);
+    PQfreemem(error);
+    return InvalidArgument("warehouse.url is not a valid libpq connection string: ", message);
+  }
+  std::vector<std::string> environment;
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || option->envvar == nullptr) continue;
+    environment.push_back(std::string(option->envvar) + "=" + option->val);
+  }
+  PQconninfoFree(options);
+  return environment;
+}
 
 Result<std::unique_ptr<SqlTarget>> ConnectPostgres(const std::string& conninfo) {
   ConnPtr conn(PQconnectdb(conninfo.c_str()));

@@ -6,45 +6,49 @@
 namespace dlake::warehouse {
 namespace {
 
-using T = ColumnType;
+using T = SqlType;
 
-Column Int(std::string name) { return {std::move(name), T::kInteger}; }
-Column Text(std::string name) { return {std::move(name), T::kText}; }
-Column Text(std::string name, int length) { return {std::move(name), T::kBoundedText, length}; }
-Column LongText(std::string name) { return {std::move(name), T::kLongText}; }
-Column Double(std::string name) { return {std::move(name), T::kDouble}; }
-Column Bool(std::string name) { return {std::move(name), T::kBoolean}; }
-Column Timestamp(std::string name) { return {std::move(name), T::kTimestamp}; }
-Column Date(std::string name) { return {std::move(name), T::kDate}; }
-Column TextArray(std::string name) { return {std::move(name), T::kTextArray}; }
-Column Required(Column column) {
+TableColumn Int(std::string name) { return {std::move(name), T::kInteger}; }
+TableColumn Text(std::string name) { return {std::move(name), T::kText}; }
+TableColumn Text(std::string name, int length) {
+  return {std::move(name), T::kBoundedText, length};
+}
+TableColumn LongText(std::string name) { return {std::move(name), T::kLongText}; }
+TableColumn Double(std::string name) { return {std::move(name), T::kDouble}; }
+TableColumn Bool(std::string name) { return {std::move(name), T::kBoolean}; }
+TableColumn Timestamp(std::string name) { return {std::move(name), T::kTimestamp}; }
+TableColumn Date(std::string name) { return {std::move(name), T::kDate}; }
+TableColumn TextArray(std::string name) { return {std::move(name), T::kTextArray}; }
+TableColumn Required(TableColumn column) {
   column.not_null = true;
   return column;
 }
 
 // snapshot_timestamp and its NOT NULL text form, in every snapshot-keyed table.
-std::vector<Column> WithSnapshot(std::vector<Column> head, std::vector<Column> tail) {
+std::vector<TableColumn> WithSnapshot(std::vector<TableColumn> head,
+                                      std::vector<TableColumn> tail) {
   head.push_back(Timestamp("snapshot_timestamp"));
   head.push_back(Required(Text("snapshot_str")));
   head.insert(head.end(), tail.begin(), tail.end());
   return head;
 }
 
-std::vector<Column> Doubles(std::initializer_list<const char*> names) {
-  std::vector<Column> columns;
+std::vector<TableColumn> Doubles(std::initializer_list<const char*> names) {
+  std::vector<TableColumn> columns;
   for (const char* name : names) columns.push_back(Double(name));
   return columns;
 }
 
-std::vector<Column> Concat(std::vector<std::vector<Column>> parts) {
-  std::vector<Column> all;
+std::vector<TableColumn> Concat(std::vector<std::vector<TableColumn>> parts) {
+  std::vector<TableColumn> all;
   for (auto& part : parts) all.insert(all.end(), part.begin(), part.end());
   return all;
 }
 
-std::vector<Column> GlobalMarketColumns() {
-  std::vector<Column> columns = {Timestamp("snapshot_timestamp"), Required(Text("snapshot_str")),
-                                 Timestamp("last_updated_timestamp"), Text("last_updated_str")};
+std::vector<TableColumn> GlobalMarketColumns() {
+  std::vector<TableColumn> columns = {
+      Timestamp("snapshot_timestamp"), Required(Text("snapshot_str")),
+      Timestamp("last_updated_timestamp"), Text("last_updated_str")};
   for (const char* name : {"active_cryptocurrencies", "total_cryptocurrencies",
                            "active_market_pairs", "active_exchanges", "total_exchanges"}) {
     columns.push_back(Int(name));
@@ -242,11 +246,12 @@ std::string StarSchema(const Dialect& dialect) {
   return sql;
 }
 
-std::string NameIndexes(const Dialect& /*dialect*/) {
-  return "CREATE INDEX IF NOT EXISTS idx_exchange_name ON dim_exchange_id (name);\n"
-         "CREATE INDEX IF NOT EXISTS idx_crypto_name ON dim_crypto_id (name);\n"
-         "CREATE INDEX IF NOT EXISTS idx_crypto_symbol ON dim_crypto_id (symbol);\n"
-         "CREATE INDEX IF NOT EXISTS idx_category_name ON dim_crypto_category (name);\n";
+std::string NameIndexes(const Dialect& dialect) {
+  std::string sql = dialect.SecondaryIndex("idx_exchange_name", "dim_exchange_id", "name") +
+                    dialect.SecondaryIndex("idx_crypto_name", "dim_crypto_id", "name") +
+                    dialect.SecondaryIndex("idx_crypto_symbol", "dim_crypto_id", "symbol") +
+                    dialect.SecondaryIndex("idx_category_name", "dim_crypto_category", "name");
+  return sql.empty() ? "SELECT 1" : sql;
 }
 
 std::string LoadRejects(const Dialect& /*dialect*/) {
@@ -265,7 +270,7 @@ std::string LoadRejects(const Dialect& /*dialect*/) {
 
 }  // namespace
 
-const Column* WarehouseTable::FindColumn(std::string_view column) const {
+const TableColumn* WarehouseTable::FindColumn(std::string_view column) const {
   for (const auto& c : columns) {
     if (c.name == column) return &c;
   }
@@ -284,7 +289,7 @@ const WarehouseTable* FindWarehouseTable(std::string_view name) {
   return nullptr;
 }
 
-std::string ColumnSqlType(const Column& column, const Dialect& dialect) {
+std::string ColumnSqlType(const TableColumn& column, const Dialect& dialect) {
   switch (column.type) {
     case T::kInteger:
       return "INTEGER";

@@ -12,7 +12,7 @@
 
 namespace dlake::warehouse {
 
-enum class ColumnType {
+enum class SqlType {
   kInteger,
   kText,
   kBoundedText,
@@ -24,9 +24,9 @@ enum class ColumnType {
   kTextArray
 };
 
-struct Column {
+struct TableColumn {
   std::string name;
-  ColumnType type = ColumnType::kText;
+  SqlType type = SqlType::kText;
   int length = 0;         // kBoundedText: at most this many characters
   bool not_null = false;  // besides the primary key's columns, which are always NOT NULL
 };
@@ -45,14 +45,14 @@ enum class LoadKind {
 struct WarehouseTable {
   std::string name;
   std::string domain;  // the silver domain: exchange | crypto | global_metrics | fear_and_greed
-  std::vector<Column> columns;
+  std::vector<TableColumn> columns;
   std::vector<std::string> primary_key;
   std::vector<ForeignKey> foreign_keys;
   LoadKind load = LoadKind::kInsertNew;
   // The timestamp column that orders its snapshots (incremental loads), or "" when it has none.
   std::string snapshot_column;
 
-  const Column* FindColumn(std::string_view column) const;
+  const TableColumn* FindColumn(std::string_view column) const;
 };
 
 // The 13 tables, parents before children.
@@ -60,7 +60,7 @@ const std::vector<WarehouseTable>& WarehouseTables();
 const WarehouseTable* FindWarehouseTable(std::string_view name);
 
 // The SQL type of a column in a dialect (without NOT NULL).
-std::string ColumnSqlType(const Column& column, const Dialect& dialect);
+std::string ColumnSqlType(const TableColumn& column, const Dialect& dialect);
 
 // A numbered schema change. Versions start at 1 and have no holes.
 struct Migration {

@@ -54,7 +54,9 @@ TEST_F(SchemaTest, MigratesAnEmptyWarehouseToTheLatestVersionOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM information_schema.columns WHERE table_name = "
                   "'fact_crypto_market'"),
             27);
-  EXPECT_EQ(Count("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'idx_crypto_name'"), 1);
+  // No secondary index on DuckDB: it would turn dimension upserts into delete + insert, which
+  // its foreign-key check refuses (dialect.h).
+  EXPECT_EQ(Count("SELECT count(*) FROM duckdb_indexes()"), 0);
 
   auto again = Migrate(*target_);
   ASSERT_THAT(again.status(), IsOk());

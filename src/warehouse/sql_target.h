@@ -43,11 +43,21 @@ class SqlTarget {
   // Bulk-loads a stage file written in dialect().stage_format into `table` (all its columns, in
   // order). Returns the rows loaded.
   virtual Result<int64_t> CopyIn(const std::string& table, const std::string& path) = 0;
+  // Writes the rows of `query` to `path` as CSV with a header (NULL = empty field). Returns the
+  // rows written.
+  virtual Result<int64_t> CopyOut(const std::string& query, const std::string& path) = 0;
+  // Sets a role's password. The password never appears in SQL text, logs or errors: PostgreSQL
+  // receives its SCRAM hash. Unimplemented on a target without roles.
+  virtual Status SetRolePassword(const std::string& role, const std::string& password) = 0;
 };
 
 // The PostgreSQL warehouse at `conninfo` (a libpq connection string or URI; the password may
 // come from it, PGPASSWORD or ~/.pgpass). Unavailable when the server cannot be reached.
 Result<std::unique_ptr<SqlTarget>> ConnectPostgres(const std::string& conninfo);
+
+// The libpq environment variables (PGHOST=…, PGPASSWORD=…) equivalent to `conninfo`, for
+// child programs such as pg_dump: their command lines stay free of secrets.
+Result<std::vector<std::string>> PostgresEnvironment(const std::string& conninfo);
 
 // The embedded warehouse: a DuckDB database file, created when missing.
 struct DuckTargetOptions {

@@ -46,6 +46,9 @@ struct ScanOptions {
   // order as stored, which Delta does not guarantee across files.
   std::vector<std::string> order_by;
   std::optional<int64_t> limit;
+  // SQL expressions over the rows (e.g. "CAST(ts AS DATE) AS day") selected instead of the
+  // columns, after the filter, order and limit; empty = the columns.
+  std::vector<std::string> expressions;
 };
 
 enum class OutputFormat { kCsv, kParquet, kJson };
