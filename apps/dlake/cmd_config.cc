@@ -20,15 +20,16 @@ void AddConfigCommand(CLI::App& app, GlobalOptions& global) {
     size_t name_width = 4, value_width = 5;
     for (const auto& s : settings.resolved()) {
       name_width = std::max(name_width, s.name.size());
-      value_width = std::max(value_width, s.value.size());
+      value_width = std::max(value_width, DisplayedSettingValue(s).size());
     }
     auto pad = [](const std::string& text, size_t width) {
       return text + std::string(width - text.size() + 2, ' ');
     };
     std::cout << pad("NAME", name_width) << pad("VALUE", value_width) << "FROM\n";
     for (const auto& s : settings.resolved()) {
-      std::cout << pad(s.name, name_width) << pad(s.value.empty() ? "-" : s.value, value_width)
-                << s.origin << "\n";
+      std::cout << pad(s.name, name_width)
+                << pad(s.value.empty() ? "-" : DisplayedSettingValue(s), value_width) << s.origin
+                << "\n";
     }
     for (const auto& flow : settings.flows()) {
       std::cout << "flow " << flow.name << " (" << flow.origin << ")\n";

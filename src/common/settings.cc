@@ -48,9 +48,10 @@ const std::vector<SettingSpec> kCatalog = {
      "CoinMarketCap credits per month (Basic plan: 10,000)"},
     {setting::kCmcCreditBuffer, SettingKind::kFraction, "0.35",
      "Share of the monthly credits never spent"},
-    {setting::kWarehouseUrl, SettingKind::kText, "",
-     "PostgreSQL connection string of the warehouse; empty = the embedded DuckDB warehouse "
-     "(read and checked; the warehouse is not built yet)"},
+    {setting::kWarehouseUrl, SettingKind::kSecretText, "",
+     "PostgreSQL connection string (libpq key=value or postgresql:// URI) of the warehouse; "
+     "empty = the embedded DuckDB warehouse <lake>/warehouse/warehouse.duckdb. Its password is "
+     "never shown; prefer PGPASSWORD or ~/.pgpass"},
 };
 
 // Top-level tables of dlake.toml that are not settings groups.
@@ -83,6 +84,7 @@ const char* Expectation(SettingKind kind) {
     case SettingKind::kFraction:
       return "a number from 0 to below 1";
     case SettingKind::kText:
+    case SettingKind::kSecretText:
       return "a string";
     case SettingKind::kPath:
       return "a path";
@@ -133,6 +135,7 @@ Result<std::string> Canonical(const SettingSpec& spec, std::string_view text) {
       return std::string(text);
     }
     case SettingKind::kText:
+    case SettingKind::kSecretText:
     case SettingKind::kPath:
       return std::string(text);
     case SettingKind::kUrl: {
@@ -215,6 +218,7 @@ Result<std::string> TomlText(SettingKind kind, const toml::node& node) {
       }
       return wrong();
     case SettingKind::kText:
+    case SettingKind::kSecretText:
     case SettingKind::kPath:
     case SettingKind::kUrl:
       if (auto v = node.value_exact<std::string>()) return *v;
@@ -444,11 +448,54 @@ std::vector<std::string> Settings::List(std::string_view name) const {
   return items;
 }
 
+std::string DisplayedSettingValue(const ResolvedSetting& setting) {
+  const SettingSpec* spec = nullptr;
+  for (const auto& candidate : SettingCatalog()) {
+    if (candidate.name == setting.name) spec = &candidate;
+  }
+  if (spec == nullptr || spec->kind != SettingKind::kSecretText) return setting.value;
+  std::string text = setting.value;
+  // URI: scheme://user:password@host…
+  if (size_t scheme = text.find("://"); scheme != std::string::npos) {
+    size_t at = text.find('@', scheme + 3);
+    size_t colon = text.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      text.replace(colon + 1, at - colon - 1, "***");
+    }
+    // …?password=… in the query string.
+    for (size_t p = text.find("password="); p != std::string::npos;
+         p = text.find("password=", p + 1)) {
+      size_t end = text.find('&', p);
+      text.replace(p + 9, (end == std::string::npos ? text.size() : end) - p - 9, "***");
+    }
+    return text;
+  }
+  // key=value pairs: password=secret or password='se cret' (quotes may hold \' and \\).
+  for (size_t p = text.find("password"); p != std::string::npos; p = text.find("password", p + 1)) {
+    size_t eq = p + 8;
+    while (eq < text.size() && text[eq] == ' ') ++eq;
+    if (eq >= text.size() || text[eq] != '=') continue;
+    size_t start = eq + 1;
+    while (start < text.size() && text[start] == ' ') ++start;
+    size_t end = start;
+    if (end < text.size() && text[end] == '\'') {
+      for (++end; end < text.size() && text[end] != '\''; ++end) {
+        if (text[end] == '\\') ++end;
+      }
+      if (end < text.size()) ++end;
+    } else {
+      while (end < text.size() && text[end] != ' ') ++end;
+    }
+    text.replace(start, end - start, "***");
+  }
+  return text;
+}
+
 std::string SettingsToJson(const Settings& settings) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& s : settings.resolved()) {
     list.push_back({{"name", s.name},
-                    {"value", s.value},
+                    {"value", DisplayedSettingValue(s)},
                     {"source", SettingSourceName(s.source)},
                     {"origin", s.origin}});
   }

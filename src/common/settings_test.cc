@@ -180,3 +180,30 @@ TEST_F(SettingsTest, ParsesByteSizes) {
 
 }  // namespace
 }  // namespace dlake
+
+namespace dlake {
+namespace {
+
+TEST(DisplayedSettingValueTest, HidesTheWarehousePasswordInEveryForm) {
+  auto shown = [](const std::string& value) {
+    ResolvedSetting setting;
+    setting.name = "warehouse.url";
+    setting.value = value;
+    return DisplayedSettingValue(setting);
+  };
+  EXPECT_EQ(shown("host=db port=5432 user=dw password=s3cret dbname=crypto_dw"),
+            "host=db port=5432 user=dw password=*** dbname=crypto_dw");
+  EXPECT_EQ(shown("host=db password = 'se cr\\'et' dbname=x"), "host=db password = *** dbname=x");
+  EXPECT_EQ(shown("postgresql://dw:s3cret@db:5432/crypto_dw"),
+            "postgresql://dw:***@db:5432/crypto_dw");
+  EXPECT_EQ(shown("postgresql://dw@db/crypto_dw?sslmode=require&password=s3cret"),
+            "postgresql://dw@db/crypto_dw?sslmode=require&password=***");
+  EXPECT_EQ(shown("host=db dbname=x"), "host=db dbname=x");
+  ResolvedSetting other;
+  other.name = "cmc.url";
+  other.value = "https://user:pass@example.com";
+  EXPECT_EQ(DisplayedSettingValue(other), other.value);  // not a secret-bearing setting
+}
+
+}  // namespace
+}  // namespace dlake

@@ -40,14 +40,15 @@ inline constexpr std::string_view kWarehouseUrl = "warehouse.url";
 
 // What kind of value a setting holds, and so how its text is checked.
 enum class SettingKind {
-  kByteSize,  // "256MB", "1.5GB", or a byte count; powers of 1024
-  kCount,     // a whole number >= 0
-  kPositive,  // a whole number >= 1
-  kFraction,  // a number in [0, 1)
-  kText,      // any string
-  kPath,      // a file or folder path
-  kUrl,       // http:// or https://, trailing slashes dropped
-  kPeriods,   // a list of candle periods ("15m", "1h"); comma-separated outside the file
+  kByteSize,    // "256MB", "1.5GB", or a byte count; powers of 1024
+  kCount,       // a whole number >= 0
+  kPositive,    // a whole number >= 1
+  kFraction,    // a number in [0, 1)
+  kText,        // any string
+  kSecretText,  // any string that may hold a password (a libpq connection string): shown redacted
+  kPath,        // a file or folder path
+  kUrl,         // http:// or https://, trailing slashes dropped
+  kPeriods,     // a list of candle periods ("15m", "1h"); comma-separated outside the file
 };
 
 struct SettingSpec {
@@ -75,6 +76,10 @@ struct ResolvedSetting {
   SettingSource source = SettingSource::kDefault;
   std::string origin;  // "/lake/dlake.toml:3", "DLAKE_THREADS", "--threads" or "default"
 };
+
+// A setting's value as it may be shown (dlake config, logs): for kSecretText, a password in a
+// libpq connection string (password=…) or URI (scheme://user:…@host) becomes "***".
+std::string DisplayedSettingValue(const ResolvedSetting& setting);
 
 // A [flows.NAME] table of dlake.toml, kept as its JSON for the flows module to check.
 struct FlowDeclaration {
