@@ -40,6 +40,10 @@ class Dialect {
   // Keeps other writers off `table` until the transaction ends ("" where the database has a
   // single writer anyway).
   virtual std::string LockForLoad(std::string_view table) const = 0;
+  // Replaces view `name` with `select`, whatever its columns were. PostgreSQL's CREATE OR REPLACE
+  // VIEW refuses to drop or rename columns, so there the view is dropped and created (a view
+  // of the user's that depends on it makes this fail, naming both).
+  virtual std::string ReplaceView(std::string_view name, std::string_view select) const = 0;
   // The row of `alias` as JSON text.
   virtual std::string RowJson(std::string_view alias) const = 0;
 };

@@ -28,6 +28,9 @@ class DuckDb final : public Dialect {
            std::string(table) + " LIMIT 0";
   }
   std::string LockForLoad(std::string_view /*table*/) const override { return "SELECT 1"; }
+  std::string ReplaceView(std::string_view name, std::string_view select) const override {
+    return "CREATE OR REPLACE VIEW " + std::string(name) + " AS\n" + std::string(select);
+  }
   std::string RowJson(std::string_view alias) const override {
     return "CAST(to_json(" + std::string(alias) + ") AS VARCHAR)";
   }

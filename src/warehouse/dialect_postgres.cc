@@ -30,6 +30,10 @@ class Postgres final : public Dialect {
   std::string LockForLoad(std::string_view table) const override {
     return "LOCK TABLE " + std::string(table) + " IN SHARE ROW EXCLUSIVE MODE";
   }
+  std::string ReplaceView(std::string_view name, std::string_view select) const override {
+    return "DROP VIEW IF EXISTS " + std::string(name) + "; CREATE VIEW " + std::string(name) +
+           " AS\n" + std::string(select);
+  }
   std::string RowJson(std::string_view alias) const override {
     return "row_to_json(" + std::string(alias) + ")::text";
   }

@@ -384,8 +384,8 @@ std::vector<ViewDefinition> WarehouseViews(const Dialect& /*dialect*/) {
   return views;
 }
 
-std::string CreateViewSql(const ViewDefinition& view) {
-  return "CREATE OR REPLACE VIEW " + view.name + " AS\n" + view.select;
+std::string CreateViewSql(const ViewDefinition& view, const Dialect& dialect) {
+  return dialect.ReplaceView(view.name, view.select);
 }
 
 }  // namespace dlake::warehouse

@@ -21,7 +21,7 @@ struct ViewDefinition {
 // The 50 views, in creation order.
 std::vector<ViewDefinition> WarehouseViews(const Dialect& dialect);
 
-// CREATE OR REPLACE VIEW <name> AS <select>
-std::string CreateViewSql(const ViewDefinition& view);
+// The statements that create or replace the view in a dialect (dialect.h ReplaceView).
+std::string CreateViewSql(const ViewDefinition& view, const Dialect& dialect);
 
 }  // namespace dlake::warehouse

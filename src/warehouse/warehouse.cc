@@ -37,11 +37,15 @@ Result<InitReport> InitWarehouse(const WarehouseContext& ctx, int up_to_version)
       report.procedures.push_back(procedure.name);
     }
   }
+  // All views in one transaction: readers see the old set or the new one.
+  DLAKE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*target));
   for (const auto& view : WarehouseViews(target->dialect())) {
     DLAKE_RETURN_IF_ERROR(
-        target->Execute(CreateViewSql(view), "creating view " + view.name).status());
+        target->Execute(CreateViewSql(view, target->dialect()), "creating view " + view.name)
+            .status());
     ++report.views;
   }
+  DLAKE_RETURN_IF_ERROR(txn.Commit());
   return report;
 }
 
