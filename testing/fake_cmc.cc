@@ -66,6 +66,9 @@ Status ValidateOptions(const FakeCmcOptions& o) {
   }
   if (o.api_key.empty()) return InvalidArgument("fake CMC: api_key must not be empty");
   if (o.threads < 2) return InvalidArgument("fake CMC: needs at least 2 threads");
+  if (o.port < 0 || o.port > 65535) {
+    return InvalidArgument("fake CMC: port ", o.port, " is not in [0, 65535]");
+  }
   return Status::Ok();
 }
 
@@ -413,8 +416,19 @@ Result<std::unique_ptr<FakeCmc>> FakeCmc::Start(FakeCmcOptions options) {
   state->AddRoutes();
   // Without TCP_NODELAY, Nagle and delayed ACKs stall small responses by ~40 ms.
   state->server.set_tcp_nodelay(true);
-  const int port = state->server.bind_to_any_port("127.0.0.1");
-  if (port <= 0) return Unavailable("fake CMC: cannot bind a port on 127.0.0.1");
+  // httplib's default SO_REUSEPORT would let a second server bind a port in use and take half of
+  // its connections; SO_REUSEADDR alone makes a busy port fail to bind.
+  state->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  int port = fake->options_.port;
+  if (port == 0) {
+    port = state->server.bind_to_any_port("127.0.0.1");
+    if (port <= 0) return Unavailable("fake CMC: cannot bind a port on 127.0.0.1");
+  } else if (!state->server.bind_to_port("127.0.0.1", port)) {
+    return Unavailable("fake CMC: cannot bind 127.0.0.1:", port, " (in use?)");
+  }
   fake->port_ = port;
   fake->base_url_ = "http://127.0.0.1:" + std::to_string(port);
   state->thread = std::thread([state] {

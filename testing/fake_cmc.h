@@ -93,6 +93,7 @@ struct FakeCmcOptions {
 
   // ---- Server ----
   int threads = 8;  // concurrent connections served (an idle keep-alive one holds a thread)
+  int port = 0;     // the port to bind on 127.0.0.1; 0 = a free one
 };
 
 enum class CmcListingStatus { kActive, kInactive, kUntracked };
@@ -234,8 +235,9 @@ struct FakeCmcStats {
 
 class FakeCmc {
  public:
-  // Validates the options, builds the universe, binds 127.0.0.1 on a free port and serves on a
-  // background thread. InvalidArgument for bad options.
+  // Validates the options, builds the universe, binds 127.0.0.1 on options.port (a free port when
+  // 0) and serves on a background thread. InvalidArgument for bad options; Unavailable when the
+  // port cannot be bound (e.g. in use).
   static Result<std::unique_ptr<FakeCmc>> Start(FakeCmcOptions options = {});
 
   // Stops serving, closes open keep-alive connections, wakes slow responses and joins the server

@@ -745,6 +745,28 @@ TEST(FakeCmcAuthTest, KeyMissingOrWrong) {
   EXPECT_EQ(Fetch(*other, "/v3/fear-and-greed/latest", "k2").status, 200);
 }
 
+TEST(FakeCmcServerTest, ServesOnTheRequestedPort) {
+  int port = 0;
+  {
+    auto first = StartFake(Small());
+    ASSERT_NE(first, nullptr);
+    port = first->port();
+  }
+  FakeCmcOptions options = Small();
+  options.port = port;
+  auto fake = StartFake(options);
+  ASSERT_NE(fake, nullptr);
+  EXPECT_EQ(fake->port(), port);
+  EXPECT_EQ(fake->base_url(), "http://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(Fetch(*fake, "/v3/fear-and-greed/latest").status, 200);
+
+  EXPECT_THAT(FakeCmc::Start(options).status(),
+              StatusIs(StatusCode::kUnavailable, HasSubstr(std::to_string(port))));
+  options.port = -1;
+  EXPECT_THAT(FakeCmc::Start(options).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("port")));
+}
+
 TEST(FakeCmcValidationTest, BadParametersGet400) {
   FakeCmc& fake = SharedFake();
   const std::string cat = fake.CategoryIds()[0];
