@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 extern char** environ;
 
@@ -40,11 +42,21 @@ Result<ProcessOutcome> RunProcess(const std::vector<std::string>& argv,
                                   const std::vector<std::string>& extra_environment) {
   if (argv.empty()) return InvalidArgument("no program to run");
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  // Ours, then the inherited variables we do not set (getenv takes the first of a name).
   std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  env.reserve(extra_environment.size() + 1);
   for (const auto& e : extra_environment) env.push_back(const_cast<char*>(e.c_str()));
+  auto overridden = [&](std::string_view entry) {
+    std::string_view name = entry.substr(0, entry.find('='));
+    return std::any_of(extra_environment.begin(), extra_environment.end(),
+                       [&](const std::string& e) { return e.compare(0, e.find('='), name) == 0; });
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) env.push_back(*e);
+  }
   env.push_back(nullptr);
 
   Pipe err;

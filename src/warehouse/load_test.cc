@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -267,6 +268,30 @@ TEST_F(LoadTest, MetadataLinesFollowTheOriginalWithoutLeakingBetweenTables) {
   EXPECT_FALSE(map[0].contains("category_ids"));
   EXPECT_EQ(map[0]["status"], "loaded");
   EXPECT_EQ(map[0]["notes"], "Load from transformed dim_crypto_map delta table");
+}
+
+TEST_F(LoadTest, AnEmbeddedDumpImportsIntoAnEmptyDatabaseWithTheSameRows) {
+  ExtractAndTransform(0, 0);
+  ASSERT_TRUE(Load("all").ok());
+  auto dump = DumpGold(Context(), {});
+  ASSERT_THAT(dump.status(), IsOk());
+  EXPECT_THAT(dump->path, HasSubstr("/data/gold/dumps/full_backup_"));
+  EXPECT_GT(dump->bytes, 0);
+  auto restored = OpenDuckTarget(lake_.root() + "/restored.duckdb", {});
+  ASSERT_THAT(restored.status(), IsOk());
+  ASSERT_THAT((*restored)->Execute("IMPORT DATABASE '" + dump->path + "'", "import").status(),
+              IsOk());
+  for (const auto& table : WarehouseTables()) {
+    const std::string count = "SELECT count(*) FROM " + table.name;
+    EXPECT_EQ((*restored)->Query(count, "count").value().Int(0, 0), Count(count)) << table.name;
+  }
+  // A folder in the way of the dumps is an error naming it, and nothing is half-written.
+  const std::string blocked = lake_.root() + "/data/gold/dumps";
+  std::filesystem::remove_all(blocked);
+  std::ofstream(blocked) << "not a folder";
+  auto failed = DumpGold(Context(), {});
+  EXPECT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("dumps"));
 }
 
 TEST_F(LoadTest, RefusesABadGroupAndAWarehouseNotInitialised) {

@@ -239,6 +239,22 @@ TEST_F(PostgresTest, ADumpRestoresIntoAnEmptyDatabaseWithTheSameRows) {
   EXPECT_EQ(second->removed, std::vector<std::string>{dump->path});
   EXPECT_FALSE(fs::exists(dump->path));
   EXPECT_TRUE(fs::exists(second->path));
+  // A pg_dump that fails (a role that may connect but not read) exits with its message and
+  // leaves no file behind.
+  ASSERT_THAT(cluster_->Psql("crypto_dw", "CREATE ROLE outsider LOGIN").status(), IsOk());
+  WarehouseContext outsider = Postgres();
+  outsider.url = "host=" + cluster_->socket_dir() + " port=" + std::to_string(cluster_->port()) +
+                 " user=outsider dbname=crypto_dw";
+  lake_.SetClock(0, 11, 0);
+  auto refused = DumpGold(outsider, {});
+  EXPECT_THAT(refused.status().message(), HasSubstr("pg_dump"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("permission denied"));
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(second->path).parent_path())) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
   // CSV snapshots of a table and a view.
   auto snapshot = SnapshotGold(Postgres(), {{"fact_crypto_market", "vw_crypto_price_evolution"}});
   ASSERT_THAT(snapshot.status(), IsOk());
