@@ -67,8 +67,9 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--scale", scale, "small (a few hundred cryptos) or full (the fake's defaults)")
       ->check(CLI::IsMember({"small", "full"}));
-  // No default shown: the key is never printed.
-  app.add_option("--key", options.api_key, "API key the fake accepts (default: fake-cmc-key)");
+  // The key is never printed, not even the default one.
+  app.add_option("--key", options.api_key,
+                 "API key the fake accepts (default: FakeCmcOptions::api_key, testing/fake_cmc.h)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
