@@ -107,7 +107,7 @@ void Snapshot(Lake& lake, const Config& config, int64_t day) {
 
 double LoadGroup(const WarehouseContext& ctx, const std::string& group, int64_t* rows) {
   const double start = NowSeconds();
-  LoadReport report = ValueOrDie(warehouse::LoadWarehouse(ctx, {group, true}), group);
+  LoadReport report = ValueOrDie(warehouse::LoadWarehouse(ctx, {group, false}), group);
   const double seconds = NowSeconds() - start;
   if (!report.ok()) throw Failure{group + ": " + warehouse::ToJson(report, -1)};
   for (const auto& t : report.tables) *rows += t.rows_inserted + t.rows_updated;
@@ -140,7 +140,9 @@ std::map<std::string, double> CopyBaseline(const Lake& lake, const WarehouseCont
     stage.path = lake.root + "/baseline-" + table.name + (postgres ? ".csv" : ".parquet");
     ValueOrDie(warehouse::WriteStage(*silver, stage, target->dialect()), "stage");
     const double start = NowSeconds();
-    ValueOrDie(target->CopyIn(copy, stage.path), "COPY");
+    std::vector<std::string> columns;
+    for (const auto& column : table.columns) columns.push_back(column.name);
+    ValueOrDie(target->CopyIn(copy, columns, stage.path), "COPY");
     seconds[table.name] = NowSeconds() - start;
   }
   return seconds;

@@ -90,7 +90,9 @@ TEST_F(WarehouseProcessTest, TheWholeChainThroughTheCommandLine) {
     EXPECT_EQ(t["status"], "loaded") << t.dump();
     EXPECT_GT(t["rows_inserted"].get<int64_t>(), 0) << t.dump();
     // The crypto map is paged past 5,000 ids, so every listing finds its crypto.
-    if (t["table"] == "fact_crypto_market") EXPECT_EQ(t["rows_rejected"], 0) << t.dump();
+    if (t["table"] == "fact_crypto_market") {
+      EXPECT_EQ(t["rows_rejected"], 0) << t.dump();
+    }
   }
   EXPECT_EQ(load["procedures"].size(), 2u);
   auto rows = Rows();
@@ -146,6 +148,12 @@ TEST_F(WarehouseProcessTest, AnUnreachableServerIsAClearErrorThatNeverShowsThePa
     EXPECT_THAT(result.err, HasSubstr("cannot connect to the PostgreSQL warehouse"));
     EXPECT_THAT(result.out + result.err, Not(HasSubstr("hunter2")));
   }
+  // A malformed URI: libpq would quote the part it stumbled on, the password.
+  options.env["DLAKE_WAREHOUSE_URL"] = "postgresql://dw:hunter2%zz@localhost/crypto_dw";
+  ProcessResult malformed = Dlake(lake_.path(), {"warehouse", "status"}, options);
+  EXPECT_EQ(malformed.exit_code, 1) << Describe(malformed);
+  EXPECT_THAT(malformed.err, HasSubstr("not a valid libpq connection string"));
+  EXPECT_THAT(malformed.out + malformed.err, Not(HasSubstr("hunter2")));
   ProcessResult config = Dlake(lake_.path(), {"--json", "config"}, options);
   EXPECT_THAT(config.out + config.err, Not(HasSubstr("hunter2")));
 }

@@ -164,12 +164,11 @@ void AddGoldCommands(CLI::App& app, GlobalOptions& global) {
     warehouse::SnapshotRequest request;
     request.names = tables;
     request.names.insert(request.names.end(), views.begin(), views.end());
-    auto lake = OpenLake(global);
-    auto report = lake->SnapshotGold(request);
-    if (report.status().code() == StatusCode::kInvalidArgument) {
-      throw UsageError(report.status().message());
+    if (Status names = warehouse::CheckSnapshotRequest(request); !names.ok()) {
+      throw UsageError(names.message());
     }
-    Emit(global, Check(std::move(report)), PrintSnapshot);
+    auto lake = OpenLake(global);
+    Emit(global, Check(lake->SnapshotGold(request)), PrintSnapshot);
   });
 }
 

@@ -1,6 +1,7 @@
 #include "dlake/delta/table.h"
 
 #include <filesystem>
+#include <set>
 
 #include "common/file_util.h"
 #include "delta/checkpoint.h"
@@ -227,6 +228,14 @@ Result<std::vector<HistoryEntry>> Table::History(size_t limit) {
 Result<std::string> Table::ScanSql(const ScanOptions& scan) {
   TableContext& ctx = *impl_->ctx;
   DLAKE_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(*ctx.conn, ctx.root, scan.at));
+  if (scan.added_after_version) {
+    VersionSpec before;
+    before.version = *scan.added_after_version;
+    DLAKE_ASSIGN_OR_RETURN(Snapshot earlier, LoadSnapshot(*ctx.conn, ctx.root, before));
+    std::set<std::string> known;
+    for (const auto& file : earlier.files) known.insert(file.path);
+    std::erase_if(snapshot.files, [&](const AddFile& file) { return known.count(file.path) > 0; });
+  }
   DLAKE_ASSIGN_OR_RETURN(ScanPlan plan, PlanScan(*ctx.conn, snapshot, scan));
   if (scan.expressions.empty()) return plan.sql;
   std::string select;

@@ -605,6 +605,30 @@ TEST_F(WriteRoundTripTest, MergeRecordsItsSourceRowCount) {
   EXPECT_EQ(metrics.value("numSourceRows", ""), "15") << metrics.dump();
 }
 
+TEST_F(WriteRoundTripTest, AScanOfFilesAddedAfterAVersionSeesOnlyWhatChangedSince) {
+  auto table = Create(Simple(0, 10));  // version 0
+  ASSERT_NE(table, nullptr);
+  ASSERT_THAT(table->Append(WriteSource::Query(Simple(10, 15))).status(), IsOk());  // 1
+  ASSERT_THAT(table->Append(WriteSource::Query(Simple(15, 18))).status(), IsOk());  // 2
+  auto count = [&](std::optional<int64_t> after, std::optional<int64_t> at = std::nullopt) {
+    ScanOptions scan;
+    scan.added_after_version = after;
+    scan.at.version = at;
+    auto batch = table->Read(scan);
+    EXPECT_THAT(batch.status(), IsOk());
+    return batch.ok() ? static_cast<int64_t>(batch->num_rows) : -1;
+  };
+  EXPECT_EQ(count(std::nullopt), 18);
+  EXPECT_EQ(count(0), 8);
+  EXPECT_EQ(count(1), 3);
+  EXPECT_EQ(count(2), 0);
+  EXPECT_EQ(count(0, 1), 5);
+  // A rewrite brings its file's rows again: a delete of one row rewrites the first file.
+  ASSERT_THAT(table->Delete("id = 3").status(), IsOk());  // 3
+  EXPECT_EQ(count(2), 9);
+  EXPECT_FALSE(table->Read(ScanOptions{.added_after_version = 99}).ok());
+}
+
 // ==== Schema evolution ====
 
 class WriteSchemaTest : public WriteTestBase {};

@@ -44,6 +44,10 @@ class Dialect {
   // VIEW refuses to drop or rename columns, so there the view is dropped and created (a view
   // of the user's that depends on it makes this fail, naming both).
   virtual std::string ReplaceView(std::string_view name, std::string_view select) const = 0;
+  // A SELECT list turning `json` (a row written by RowJson) back into the columns of `table`;
+  // `structure` is the columns as DuckDB's json_transform structure ({"col": "TYPE", …}).
+  virtual std::string RowFromJson(std::string_view json, std::string_view table,
+                                  std::string_view structure) const = 0;
   // The row of `alias` as JSON text.
   virtual std::string RowJson(std::string_view alias) const = 0;
 };

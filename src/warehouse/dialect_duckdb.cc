@@ -31,6 +31,10 @@ class DuckDb final : public Dialect {
   std::string ReplaceView(std::string_view name, std::string_view select) const override {
     return "CREATE OR REPLACE VIEW " + std::string(name) + " AS\n" + std::string(select);
   }
+  std::string RowFromJson(std::string_view json, std::string_view /*table*/,
+                          std::string_view structure) const override {
+    return "unnest(json_transform(" + std::string(json) + ", " + SqlLiteral(structure) + "))";
+  }
   std::string RowJson(std::string_view alias) const override {
     return "CAST(to_json(" + std::string(alias) + ") AS VARCHAR)";
   }

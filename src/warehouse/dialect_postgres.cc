@@ -24,7 +24,8 @@ class Postgres final : public Dialect {
            std::string(column) + ");\n";
   }
   std::string CreateStage(std::string_view stage, std::string_view table) const override {
-    return "DROP TABLE IF EXISTS " + std::string(stage) + "; CREATE TEMP TABLE " +
+    // pg_temp: never a permanent table of the same name.
+    return "DROP TABLE IF EXISTS pg_temp." + std::string(stage) + "; CREATE TEMP TABLE " +
            std::string(stage) + " (LIKE " + std::string(table) + ")";
   }
   std::string LockForLoad(std::string_view table) const override {
@@ -33,6 +34,11 @@ class Postgres final : public Dialect {
   std::string ReplaceView(std::string_view name, std::string_view select) const override {
     return "DROP VIEW IF EXISTS " + std::string(name) + "; CREATE VIEW " + std::string(name) +
            " AS\n" + std::string(select);
+  }
+  std::string RowFromJson(std::string_view json, std::string_view table,
+                          std::string_view /*structure*/) const override {
+    return "(json_populate_record(NULL::" + std::string(table) + ", (" + std::string(json) +
+           ")::json)).*";
   }
   std::string RowJson(std::string_view alias) const override {
     return "row_to_json(" + std::string(alias) + ")::text";

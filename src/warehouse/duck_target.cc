@@ -54,8 +54,10 @@ class DuckTarget final : public SqlTarget {
     return rows;
   }
 
-  Result<int64_t> CopyIn(const std::string& table, const std::string& path) override {
-    return Execute("COPY " + table + " FROM " + duck::QuoteLiteral(path) + " (FORMAT parquet)",
+  Result<int64_t> CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                         const std::string& path) override {
+    return Execute("COPY " + table + " " + ColumnList(columns) + " FROM " +
+                       duck::QuoteLiteral(path) + " (FORMAT parquet)",
                    "loading " + table + " from " + path);
   }
 

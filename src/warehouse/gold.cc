@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <regex>
 
 #include "common/file_util.h"
 #include "common/subprocess.h"
@@ -60,16 +61,32 @@ Status DumpPostgres(const WarehouseContext& ctx, SqlTarget& target, const std::s
   return Status::Ok();
 }
 
-// The dumps in the folder, oldest first (names sort by time).
+// Whether `name` is a dump this program wrote: full_backup_YYYY-MM-DD_HH-MM-SS[.sql].
+bool IsDumpName(const std::string& name) {
+  static const std::regex pattern(R"(full_backup_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}(\.sql)?)");
+  return std::regex_match(name, pattern);
+}
+
+// The dumps in the folder, oldest first (names sort by time). Other entries are never touched.
 std::vector<std::string> ExistingDumps(const std::string& dir) {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (name.rfind(kDumpPrefix, 0) == 0) names.push_back(name);
+    if (IsDumpName(name)) names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// fsync a dump: the file, or the export folder's files and the folder.
+Status SyncTree(Env& env, const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return env.SyncFile(path);
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec)) DLAKE_RETURN_IF_ERROR(env.SyncFile(entry.path().string()));
+  }
+  return env.SyncDir(path);
 }
 
 Status RemoveTree(const std::string& path) {
@@ -113,7 +130,7 @@ Result<DumpReport> DumpGold(const WarehouseContext& ctx, const DumpRequest& requ
     (void)RemoveTree(tmp);
     return dumped;
   }
-  if (postgres) DLAKE_RETURN_IF_ERROR(env->SyncFile(tmp));
+  DLAKE_RETURN_IF_ERROR(SyncTree(*env, tmp));
   DLAKE_RETURN_IF_ERROR(RemoveTree(final_path));  // a second dump within the same second
   DLAKE_RETURN_IF_ERROR(env->RenameFile(tmp, final_path));
   DLAKE_RETURN_IF_ERROR(env->SyncDir(dir));
@@ -126,6 +143,7 @@ Result<DumpReport> DumpGold(const WarehouseContext& ctx, const DumpRequest& requ
     const size_t excess =
         dumps.size() > static_cast<size_t>(request.keep) ? dumps.size() - request.keep : 0;
     for (size_t i = 0; i < excess; ++i) {
+      if (dumps[i] == name) continue;  // never the dump just written (a clock set back)
       DLAKE_RETURN_IF_ERROR(RemoveTree(JoinPath(dir, dumps[i])));
       report.removed.push_back(JoinPath(dir, dumps[i]));
     }
@@ -133,21 +151,26 @@ Result<DumpReport> DumpGold(const WarehouseContext& ctx, const DumpRequest& requ
   return report;
 }
 
-Result<SnapshotReport> SnapshotGold(const WarehouseContext& ctx, const SnapshotRequest& request) {
-  DLAKE_ASSIGN_OR_RETURN(auto target, OpenTarget(ctx));
+Status CheckSnapshotRequest(const SnapshotRequest& request) {
   std::vector<std::string> known;
   for (const auto& table : WarehouseTables()) known.push_back(table.name);
-  for (const auto& view : WarehouseViews(target->dialect())) known.push_back(view.name);
-  std::vector<std::string> names = request.names;
-  if (names.empty()) {
-    for (const auto& table : WarehouseTables()) names.push_back(table.name);
-  }
-  for (const auto& name : names) {
+  for (const auto& view : WarehouseViews(PostgresDialect())) known.push_back(view.name);
+  for (const auto& name : request.names) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       return InvalidArgument("'", name,
                              "' is neither a warehouse table nor a vw_ view (see `dlake warehouse "
                              "status` and doc/warehouse.md)");
     }
+  }
+  return Status::Ok();
+}
+
+Result<SnapshotReport> SnapshotGold(const WarehouseContext& ctx, const SnapshotRequest& request) {
+  DLAKE_RETURN_IF_ERROR(CheckSnapshotRequest(request));
+  DLAKE_ASSIGN_OR_RETURN(auto target, OpenTarget(ctx));
+  std::vector<std::string> names = request.names;
+  if (names.empty()) {
+    for (const auto& table : WarehouseTables()) names.push_back(table.name);
   }
   Env* env = ctx.runtime->env();
   const std::string dir = JoinPath(ctx.lake, kSnapshotsDir);

@@ -21,6 +21,8 @@ Json TableJson(const TableLoad& t) {
               {"rows_inserted", t.rows_inserted},
               {"rows_updated", t.rows_updated},
               {"rows_rejected", t.rows_rejected},
+              {"rejects_retried", t.rejects_retried},
+              {"rejects_resolved", t.rejects_resolved},
               {"started_at", t.started_at},
               {"ended_at", t.ended_at},
               {"duration_seconds", t.duration_seconds}};

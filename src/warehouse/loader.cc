@@ -4,8 +4,12 @@
 // temporary table, move rows whose foreign key has no parent into dlake_load_rejects, and insert
 // (facts) or upsert (dimensions) the rest on the primary key; after the commit, the metadata line.
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "common/file_util.h"
@@ -28,6 +32,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kValidGroups = "daily, weekly, 5x, 10x, all";
 constexpr const char* kStage = "dlake_stage";
+constexpr const char* kStageFilePrefix = "warehouse-";    // in .tmp/, then <pid>-<table>.<ext>
 constexpr const char* kWarehouseLock = "warehouse.lock";  // in .locks/
 
 // The transform metadata names whose success lines feed a warehouse table.
@@ -109,17 +114,21 @@ class TableLoader {
     if (!status.ok()) {
       load.status = "failed";
       load.error = status.message();
-      load.rows_inserted = load.rows_updated = load.rows_rejected = 0;
+      if (status.message().find("loaded and committed") == std::string::npos) {
+        load.rows_inserted = load.rows_updated = load.rows_rejected = 0;
+      }
     }
     return load;
   }
 
  private:
   Status Load(TableLoad& load) {
-    // should_load (§3.2): the newest successful transform, against the last load's.
+    // should_load (§3.2): the newest successful transform, against the last load's; a table
+    // with rows waiting for their parents loads anyway, to retry them.
     DLAKE_ASSIGN_OR_RETURN(std::string transformed, LastTransformEnd());
     DLAKE_ASSIGN_OR_RETURN(auto last_load, load_metadata_.Last(table_.domain, table_.name));
-    if (last_load && !force_) {
+    DLAKE_ASSIGN_OR_RETURN(int64_t waiting, PendingRejects());
+    if (last_load && !force_ && waiting == 0) {
       if (transformed.empty()) return Skip(load, "no successful transform to load");
       if (transformed == last_load->transformation_ended_at) {
         return Skip(load, "silver has not been transformed since the last load");
@@ -140,15 +149,29 @@ class TableLoader {
     StageRequest stage;
     stage.table = &table_;
     stage.version = description.version;
-    DLAKE_ASSIGN_OR_RETURN(stage.since, Watermark());
+    // Incremental: the files silver added since the version the last load read (every row on
+    // the first load, with --force, or when that version is gone).
+    if (last_load && !force_ && last_load->delta_version >= 0 &&
+        last_load->delta_version <= description.version) {
+      stage.added_after_version = last_load->delta_version;
+    }
     const std::string extension =
         target_.dialect().stage_format() == StageFormat::kCsv ? ".csv" : ".parquet";
     const std::string tmp_dir = JoinPath(ctx_.lake, layout::kTmpDir);
     DLAKE_RETURN_IF_ERROR(ctx_.runtime->env()->CreateDirs(tmp_dir));
-    TempFile file(
-        JoinPath(tmp_dir, "warehouse-" + std::to_string(getpid()) + "-" + table_.name + extension));
+    RemoveDeadStageFiles(tmp_dir);
+    TempFile file(JoinPath(tmp_dir, std::string(kStageFilePrefix) + std::to_string(getpid()) + "-" +
+                                        table_.name + extension));
     stage.path = file.path();
-    DLAKE_ASSIGN_OR_RETURN(load.rows_read, WriteStage(**silver, stage, target_.dialect()));
+    auto staged = WriteStage(**silver, stage, target_.dialect());
+    if (!staged.ok() && stage.added_after_version &&
+        (staged.status().code() == StatusCode::kNotFound ||
+         staged.status().code() == StatusCode::kFailedPrecondition)) {
+      stage.added_after_version.reset();  // the old version's log is gone: read everything
+      staged = WriteStage(**silver, stage, target_.dialect());
+    }
+    DLAKE_RETURN_IF_ERROR(staged.status());
+    load.rows_read = *staged;
 
     DLAKE_RETURN_IF_ERROR(Apply(file.path(), load));
 
@@ -158,8 +181,15 @@ class TableLoader {
     line.record_count = load.rows_inserted + load.rows_updated;
     line.status = line.record_count > 0 ? "loaded" : "skipped";
     load.status = line.status;
-    load.notes = line.record_count > 0 ? "Load from transformed " + table_.name + " delta table"
-                                       : "Data is up to date";
+    DLAKE_ASSIGN_OR_RETURN(int64_t still_waiting, PendingRejects());
+    if (line.record_count > 0) {
+      load.notes = "Load from transformed " + table_.name + " delta table";
+    } else if (still_waiting > 0) {
+      load.notes = std::to_string(still_waiting) + " rows wait for their parent rows (" +
+                   std::string(kRejectsTable) + ")";
+    } else {
+      load.notes = "Data is up to date";
+    }
     line.notes = load.notes;
     line.started_at = load.started_at;
     line.ended_at = lakehouse::IsoUtcMicros(ctx_.runtime->env()->NowMs());
@@ -171,7 +201,36 @@ class TableLoader {
     if (table_.name == "crypto_category_link") {
       DLAKE_ASSIGN_OR_RETURN(line.category_ids, CategoryIds());
     }
-    return load_metadata_.Append(line);
+    Status appended = load_metadata_.Append(line);
+    if (!appended.ok()) {
+      return Status(appended.code(),
+                    "loaded and committed, but the metadata line was not written "
+                    "(the next load writes nothing twice): " +
+                        appended.message());
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> PendingRejects() {
+    DLAKE_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        target_.Query("SELECT count(DISTINCT row_key) FROM " + std::string(kRejectsTable) +
+                          " WHERE table_name = " + SqlLiteral(table_.name),
+                      "counting the rejected rows of " + table_.name));
+    return rows.Int(0, 0);
+  }
+
+  // Stage files of loads whose process is gone (killed): .tmp/warehouse-<pid>-<table>.<ext>.
+  static void RemoveDeadStageFiles(const std::string& tmp_dir) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(tmp_dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(kStageFilePrefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + std::strlen(kStageFilePrefix), nullptr, 10);
+      if (pid <= 0 || (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+        fs::remove(entry.path(), ec);
+      }
+    }
   }
 
   Status Skip(TableLoad& load, std::string why) {
@@ -195,20 +254,6 @@ class TableLoader {
     return newest;
   }
 
-  // Snapshot-keyed tables load from their newest loaded snapshot on (re-reading it makes an
-  // overlap harmless), or from the oldest snapshot still rejected, so those rows are retried.
-  Result<std::optional<std::string>> Watermark() {
-    if (table_.snapshot_column.empty()) return std::optional<std::string>();
-    const std::string sql =
-        "SELECT CAST(min(t) AS VARCHAR) FROM (SELECT max(" + table_.snapshot_column +
-        ") AS t FROM " + table_.name + " UNION ALL SELECT min(snapshot_timestamp) FROM " +
-        std::string(kRejectsTable) + " WHERE table_name = " + SqlLiteral(table_.name) + ") AS w";
-    DLAKE_ASSIGN_OR_RETURN(
-        SqlRows rows, target_.Query(sql, "finding where " + table_.name + "'s last load ended"));
-    if (rows.rows.empty() || !rows.rows[0][0]) return std::optional<std::string>();
-    return std::optional<std::string>(*rows.rows[0][0]);
-  }
-
   Status Apply(const std::string& stage_file, TableLoad& load) {
     const Dialect& dialect = target_.dialect();
     DLAKE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(target_));
@@ -218,23 +263,53 @@ class TableLoader {
                               .Execute(dialect.CreateStage(kStage, table_.name),
                                        "creating the stage table for " + table_.name)
                               .status());
-    DLAKE_RETURN_IF_ERROR(target_.CopyIn(kStage, stage_file).status());
-    DLAKE_RETURN_IF_ERROR(RejectOrphans(load));
+    DLAKE_RETURN_IF_ERROR(target_.CopyIn(kStage, ColumnNames(table_), stage_file).status());
+    DLAKE_ASSIGN_OR_RETURN(int64_t waiting_before, PendingRejects());
+    DLAKE_ASSIGN_OR_RETURN(int64_t retried, RetryRejects());
+    DLAKE_RETURN_IF_ERROR(RejectOrphans().status());
+    // Orphans not already waiting (a row still without its parent is not counted again).
+    DLAKE_ASSIGN_OR_RETURN(int64_t waiting_after, PendingRejects());
     DLAKE_RETURN_IF_ERROR(Write(load));
     // Rows loaded now are no longer rejects.
-    DLAKE_RETURN_IF_ERROR(target_
-                              .Execute("DELETE FROM " + std::string(kRejectsTable) +
-                                           " WHERE table_name = " + SqlLiteral(table_.name) +
-                                           " AND row_key IN (SELECT " + RowKey(table_, "s") +
-                                           " FROM " + kStage + " AS s)",
-                                       "clearing loaded rows from the rejects of " + table_.name)
-                              .status());
+    DLAKE_ASSIGN_OR_RETURN(
+        int64_t resolved,
+        target_.Execute("DELETE FROM " + std::string(kRejectsTable) + " WHERE table_name = " +
+                            SqlLiteral(table_.name) + " AND row_key IN (SELECT " +
+                            RowKey(table_, "s") + " FROM " + kStage + " AS s)",
+                        "clearing loaded rows from the rejects of " + table_.name));
+    load.rows_rejected = waiting_after - waiting_before;
+    load.rejects_retried = retried;
+    load.rejects_resolved = resolved;
     DLAKE_RETURN_IF_ERROR(
         target_.Execute(std::string("DROP TABLE ") + kStage, "dropping the stage table").status());
     return txn.Commit();
   }
 
-  Status RejectOrphans(TableLoad& load) {
+  // Rows rejected earlier go back into the stage (unless silver brought them again), to be
+  // loaded if their parent has arrived since.
+  Result<int64_t> RetryRejects() {
+    std::string structure;
+    for (const auto& column : table_.columns) {
+      structure += std::string(structure.empty() ? "" : ", ") + "\"" + column.name + "\": \"" +
+                   StageSqlType(column.type) + "\"";
+    }
+    const std::string waiting =
+        "(SELECT DISTINCT row_key, row_data FROM " + std::string(kRejectsTable) +
+        " WHERE table_name = " + SqlLiteral(table_.name) + " AND row_key NOT IN (SELECT " +
+        RowKey(table_, "s") + " FROM " + kStage + " AS s)) AS r";
+    // No column list: PostgreSQL fills the stage's own row type by name, DuckDB's stage has the
+    // columns in schema order (the structure's order).
+    return target_.Execute(
+        std::string("INSERT INTO ") + kStage + " SELECT " +
+            target_.dialect().RowFromJson("r.row_data", kStage, "{" + structure + "}") + " FROM " +
+            waiting,
+        "retrying the rejected rows of " + table_.name);
+  }
+
+  // Sets aside (into the rejects table) the stage rows whose foreign key has no parent; returns
+  // how many.
+  Result<int64_t> RejectOrphans() {
+    int64_t rejected = 0;
     const std::string now = "timezone('UTC', now())";
     const std::string snapshot = table_.snapshot_column.empty()
                                      ? std::string("CAST(NULL AS TIMESTAMP)")
@@ -262,9 +337,9 @@ class TableLoader {
           int64_t deleted,
           target_.Execute(std::string("DELETE FROM ") + kStage + " AS s WHERE " + orphan,
                           "setting aside the rejected rows of " + table_.name));
-      load.rows_rejected += deleted;
+      rejected += deleted;
     }
-    return Status::Ok();
+    return rejected;
   }
 
   Status Write(TableLoad& load) {

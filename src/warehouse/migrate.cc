@@ -19,7 +19,13 @@ Status EnsureMigrationsTable(SqlTarget& target) {
 }  // namespace
 
 Result<int> SchemaVersion(SqlTarget& target) {
-  DLAKE_RETURN_IF_ERROR(EnsureMigrationsTable(target));
+  // Read-only: roles without CREATE on the schema (data_engineer, the readers) may ask.
+  DLAKE_ASSIGN_OR_RETURN(
+      SqlRows exists,
+      target.Query("SELECT count(*) FROM information_schema.tables WHERE table_name = " +
+                       SqlLiteral(kMigrationsTable),
+                   "looking for " + std::string(kMigrationsTable)));
+  if (exists.Int(0, 0) == 0) return 0;
   DLAKE_ASSIGN_OR_RETURN(SqlRows rows, target.Query("SELECT coalesce(max(version), 0) FROM " +
                                                         std::string(kMigrationsTable),
                                                     "reading the warehouse schema version"));
@@ -31,6 +37,7 @@ Result<MigrationReport> Migrate(SqlTarget& target, int up_to) {
   const int latest = migrations.back().version;
   if (up_to < 0 || up_to > latest) up_to = latest;
   MigrationReport report;
+  DLAKE_RETURN_IF_ERROR(EnsureMigrationsTable(target));
   DLAKE_ASSIGN_OR_RETURN(report.from_version, SchemaVersion(target));
   if (report.from_version > latest) {
     return FailedPrecondition("the warehouse ", target.Describe(), " is at schema version ",

@@ -20,8 +20,10 @@ Result<std::unique_ptr<SqlTarget>> OpenTarget(const WarehouseContext& ctx) {
   if (!ctx.url.empty()) return ConnectPostgres(ctx.url);
   const Settings& settings = ctx.runtime->settings();
   DuckTargetOptions options;
-  // Our sizes are powers of 1024; DuckDB reads "MB" as 10^6, so hand it KiB.
-  options.memory_limit = std::to_string(settings.memory_limit_bytes() / 1024) + "KiB";
+  // Half of memory_limit: the runtime's DuckDB reads silver at the same time, and together they
+  // stay within about 1.5 times the setting. Our sizes are powers of 1024; DuckDB reads "MB"
+  // as 10^6, so hand it KiB.
+  options.memory_limit = std::to_string(settings.memory_limit_bytes() / 2048) + "KiB";
   options.threads = settings.threads();
   return OpenDuckTarget(EmbeddedWarehousePath(ctx.lake), options);
 }

@@ -70,12 +70,14 @@ class PgTarget final : public SqlTarget {
     return rows;
   }
 
-  Result<int64_t> CopyIn(const std::string& table, const std::string& path) override {
+  Result<int64_t> CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                         const std::string& path) override {
     const std::string purpose = "loading " + table + " from " + path;
     std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
     if (!file) return IoErrorFromErrno("cannot open the stage file", path, errno);
-    ResultPtr start(
-        PQexec(conn_.get(), ("COPY " + table + " FROM STDIN (FORMAT csv, HEADER true)").c_str()));
+    ResultPtr start(PQexec(conn_.get(), ("COPY " + table + " " + ColumnList(columns) +
+                                         " FROM STDIN (FORMAT csv, HEADER true)")
+                                            .c_str()));
     if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
       return Error(purpose, PQresultErrorMessage(start.get()));
     }
@@ -186,9 +188,8 @@ Result<std::vector<std::string>> PostgresEnvironment(const std::string& conninfo
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options == nullptr) {
-    std::string message = Trimmed(error);
-    PQfreemem(error);
-    return InvalidArgument("warehouse.url is not a valid libpq connection string: ", message);
+    PQfreemem(error);  // may quote the password
+    return InvalidArgument("warehouse.url is not a valid libpq connection string or URI");
   }
   std::vector<std::string> environment;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
@@ -199,19 +200,49 @@ Result<std::vector<std::string>> PostgresEnvironment(const std::string& conninfo
   return environment;
 }
 
+// libpq's message with every occurrence of `secret` replaced (a malformed or refused connection
+// string can be echoed in part).
+static std::string WithoutSecret(std::string message, const std::string& secret) {
+  if (secret.empty()) return message;
+  for (size_t at = message.find(secret); at != std::string::npos;
+       at = message.find(secret, at + 3)) {
+    message.replace(at, secret.size(), "***");
+  }
+  return message;
+}
+
 Result<std::unique_ptr<SqlTarget>> ConnectPostgres(const std::string& conninfo) {
+  // Parsed first: libpq's parse errors quote the text they stumbled on, which may be the
+  // password, so they are not passed on.
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (options == nullptr) {
+    PQfreemem(parse_error);
+    return InvalidArgument(
+        "warehouse.url is not a valid libpq connection string or URI (check the key=value "
+        "pairs, quoting and %-encoding; the text is not repeated here because it may hold a "
+        "password)");
+  }
+  std::string password;
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val != nullptr && std::strcmp(option->keyword, "password") == 0) {
+      password = option->val;
+    }
+  }
+  PQconninfoFree(options);
   ConnPtr conn(PQconnectdb(conninfo.c_str()));
   if (!conn) return Unavailable("cannot connect to the PostgreSQL warehouse: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Unavailable("cannot connect to the PostgreSQL warehouse: ",
-                       Trimmed(PQerrorMessage(conn.get())));
+                       WithoutSecret(Trimmed(PQerrorMessage(conn.get())), password));
   }
   PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
   auto target = std::make_unique<PgTarget>(std::move(conn));
-  DLAKE_RETURN_IF_ERROR(target
-                            ->Execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning",
-                                      "setting up the warehouse session")
-                            .status());
+  DLAKE_RETURN_IF_ERROR(
+      target
+          ->Execute("SET TIME ZONE 'UTC'; SET DateStyle = ISO; SET client_min_messages = warning",
+                    "setting up the warehouse session")
+          .status());
   return std::unique_ptr<SqlTarget>(std::move(target));
 }
 

@@ -14,6 +14,12 @@ int64_t SqlRows::Int(size_t row, size_t column) const {
   }
 }
 
+std::string SqlTarget::ColumnList(const std::vector<std::string>& columns) {
+  std::string list;
+  for (const auto& column : columns) list += (list.empty() ? "" : ", ") + column;
+  return "(" + list + ")";
+}
+
 Result<Transaction> Transaction::Begin(SqlTarget& target) {
   DLAKE_RETURN_IF_ERROR(target.Execute("BEGIN", "starting a transaction").status());
   return Transaction(&target);

@@ -40,9 +40,12 @@ class SqlTarget {
   // or deleted; 0 for DDL).
   virtual Result<int64_t> Execute(std::string_view sql, std::string_view purpose) = 0;
   virtual Result<SqlRows> Query(std::string_view sql, std::string_view purpose) = 0;
-  // Bulk-loads a stage file written in dialect().stage_format into `table` (all its columns, in
-  // order). Returns the rows loaded.
-  virtual Result<int64_t> CopyIn(const std::string& table, const std::string& path) = 0;
+  // Bulk-loads a stage file written in dialect().stage_format, whose columns are `columns` in
+  // that order, into `table`. Returns the rows loaded.
+  virtual Result<int64_t> CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                                 const std::string& path) = 0;
+  // "(a, b, c)"
+  static std::string ColumnList(const std::vector<std::string>& columns);
   // Writes the rows of `query` to `path` as CSV with a header (NULL = empty field). Returns the
   // rows written.
   virtual Result<int64_t> CopyOut(const std::string& query, const std::string& path) = 0;

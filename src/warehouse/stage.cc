@@ -5,12 +5,10 @@
 #include "duck/duck.h"
 
 namespace dlake::warehouse {
-namespace {
 
 using duck::QuoteIdentifier;
-using duck::QuoteLiteral;
 
-std::string DuckType(SqlType type) {
+std::string StageSqlType(SqlType type) {
   switch (type) {
     case SqlType::kInteger:
       return "INTEGER";
@@ -32,6 +30,8 @@ std::string DuckType(SqlType type) {
   return "VARCHAR";
 }
 
+namespace {
+
 // A list as PostgreSQL's array input text: {"a","b \"c\""}, NULL elements unquoted.
 std::string PostgresArray(const std::string& column) {
   const std::string element =
@@ -45,7 +45,7 @@ std::string StageColumn(const TableColumn& column, const std::set<std::string>& 
                         const Dialect& dialect) {
   const std::string name = QuoteIdentifier(column.name);
   if (silver_columns.count(column.name) == 0) {
-    return "CAST(NULL AS " + DuckType(column.type) + ") AS " + name;
+    return "CAST(NULL AS " + StageSqlType(column.type) + ") AS " + name;
   }
   if (column.type == SqlType::kTimestamp) {
     // Silver holds UTC instants; the warehouse holds UTC wall times.
@@ -54,7 +54,7 @@ std::string StageColumn(const TableColumn& column, const std::set<std::string>& 
   if (column.type == SqlType::kTextArray && dialect.stage_format() == StageFormat::kCsv) {
     return PostgresArray("CAST(" + name + " AS VARCHAR[])") + " AS " + name;
   }
-  return "CAST(" + name + " AS " + DuckType(column.type) + ") AS " + name;
+  return "CAST(" + name + " AS " + StageSqlType(column.type) + ") AS " + name;
 }
 
 }  // namespace
@@ -70,10 +70,7 @@ Result<int64_t> WriteStage(delta::Table& silver, const StageRequest& request,
 
   delta::ScanOptions scan;
   scan.at = at;
-  if (request.since && !table.snapshot_column.empty()) {
-    scan.where = QuoteIdentifier(table.snapshot_column) + " >= CAST(" +
-                 QuoteLiteral(*request.since + "+00") + " AS TIMESTAMPTZ)";
-  }
+  scan.added_after_version = request.added_after_version;
   for (const auto& column : table.columns) {
     scan.expressions.push_back(StageColumn(column, silver_columns, dialect));
   }

@@ -17,11 +17,14 @@ namespace dlake::warehouse {
 struct StageRequest {
   const WarehouseTable* table = nullptr;
   int64_t version = 0;  // the silver version to read
-  // Only rows whose snapshot column is at or after this time ("YYYY-MM-DD HH:MM:SS[.ffffff]",
-  // UTC); nullopt = every row.
-  std::optional<std::string> since;
+  // Only the rows of files added after this version (what changed since the last load);
+  // nullopt = every row.
+  std::optional<int64_t> added_after_version;
   std::string path;  // the stage file to write
 };
+
+// The DuckDB type a warehouse column is staged (and read back from JSON) as.
+std::string StageSqlType(SqlType type);
 
 // Writes the stage file and returns its row count. Silver columns the warehouse has no use for
 // are dropped; warehouse columns silver lacks are NULL.

@@ -46,6 +46,11 @@ struct ScanOptions {
   // order as stored, which Delta does not guarantee across files.
   std::vector<std::string> order_by;
   std::optional<int64_t> limit;
+  // Only the rows of data files added after this version (live at `at` and not at this one):
+  // what changed since a reader last read that version, for incremental consumers. Rows that a
+  // later commit rewrote (merge, OPTIMIZE) come again. NotFound/FailedPrecondition when the
+  // version cannot be loaded (its log was cleaned up): read everything instead.
+  std::optional<int64_t> added_after_version;
   // SQL expressions over the rows (e.g. "CAST(ts AS DATE) AS day") selected instead of the
   // columns, after the filter, order and limit; empty = the columns.
   std::vector<std::string> expressions;

@@ -54,13 +54,18 @@ struct LoadRequest {
 
 struct TableLoad {
   std::string domain, table;
-  std::string status;          // loaded | skipped | failed
-  std::string notes;           // why it was skipped, or what was loaded
-  std::string error;           // failed: what and why (the table is as it was)
+  std::string status;  // loaded | skipped | failed
+  std::string notes;   // why it was skipped, or what was loaded
+  // failed: what and why. The table is as it was, unless the message says it was loaded and
+  // committed (then only its metadata line failed).
+  std::string error;
   int64_t delta_version = -1;  // the silver version read; -1 when none was read
   int64_t rows_read = 0;       // silver rows staged
   int64_t rows_inserted = 0, rows_updated = 0;
-  int64_t rows_rejected = 0;  // rows whose foreign key has no parent (kept in dlake_load_rejects)
+  // Rows newly set aside because a foreign key has no parent (kept in dlake_load_rejects).
+  int64_t rows_rejected = 0;
+  int64_t rejects_retried = 0;       // rows rejected earlier, tried again
+  int64_t rejects_resolved = 0;      // rows rejected earlier, loaded now
   std::string started_at, ended_at;  // ISO-8601 UTC with microseconds
   double duration_seconds = 0.0;
 };
@@ -154,6 +159,9 @@ struct SnapshotFile {
 struct SnapshotReport {
   std::vector<SnapshotFile> files;
 };
+
+// InvalidArgument naming a name that is neither a warehouse table nor a vw_ view.
+Status CheckSnapshotRequest(const SnapshotRequest& request);
 
 // CSV with a header per table or view: data/gold/snapshots/<name>-<YYYY-MM-DD_HH-MM-SS>.csv,
 // written to a temporary name and renamed. InvalidArgument for an unknown name.
