@@ -209,6 +209,22 @@ TEST_F(PostgresTest, RolesGrantsAndPasswordsFromTheEnvironmentOnly) {
   std::ifstream log(cluster_->log_path());
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, Not(HasSubstr("s3cret")));
+  // data_engineer (no CREATE on public) loads: the schema check only reads, the stage is a
+  // temporary table (TEMP on the database), the lock needs only its write privileges.
+  ExtractAndTransform(0, 0);
+  WarehouseContext engineer = Postgres();
+  engineer.url = "host=" + cluster_->socket_dir() + " port=" + std::to_string(cluster_->port()) +
+                 " user=data_engineer dbname=crypto_dw";
+  auto load = LoadWarehouse(engineer, {"all", false});
+  ASSERT_THAT(load.status(), IsOk());
+  EXPECT_TRUE(load->ok()) << ToJson(*load);
+  EXPECT_GT(PgCount("SELECT count(*) FROM fact_crypto_market"), 0);
+  auto reader = WarehouseStatus({lake_.root(), lake_.Context().runtime,
+                                 "host=" + cluster_->socket_dir() +
+                                     " port=" + std::to_string(cluster_->port()) +
+                                     " user=bi_user dbname=crypto_dw"});
+  ASSERT_THAT(reader.status(), IsOk());
+  EXPECT_EQ(reader->schema_version, 3);
   // Init again changes nothing and fails nothing.
   auto again = InitWarehouse(Postgres());
   ASSERT_THAT(again.status(), IsOk());
