@@ -10,8 +10,12 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+
+#include "dlake/common/env.h"
+#include "dlake/common/time.h"
 
 namespace dlake::bench {
 namespace fs = std::filesystem;
@@ -251,6 +255,13 @@ Result<CsvStats> WriteKlineCsv(const std::string& path, int64_t start_ms, int64_
 }
 
 // ---- printing ----
+
+std::string BronzeStampForDay(int64_t day) {
+  CivilDate c = CivilFromDay(DayOf(Env::Default()->NowMs()) + day);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d_08-20-00", c.year, c.month, c.day);
+  return buf;
+}
 
 std::string Thousands(int64_t n) {
   std::string digits = std::to_string(n < 0 ? -n : n);

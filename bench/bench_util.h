@@ -102,6 +102,9 @@ Result<CsvStats> WriteKlineCsv(const std::string& path, int64_t start_ms, int64_
 
 // "1234567" -> "1,234,567"
 std::string Thousands(int64_t n);
+// A bronze file stamp, YYYY-MM-DD_08-20-00, of `day` days after today (UTC): later than any
+// metadata time a benchmark run writes, so every extract it generates counts as new.
+std::string BronzeStampForDay(int64_t day);
 // Prints "  [PASS] what" or "  [MISS] what" and returns pass.
 bool Target(bool pass, const std::string& what);
 // Thrown by CheckOk/ValueOrDie: a library call failed, which ends the benchmark (exit code 1).

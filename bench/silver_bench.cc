@@ -62,15 +62,6 @@ double OriginalSeconds(const std::string& group) {
   return 0.0;
 }
 
-// YYYY-MM-DD_08-20-00 of `day` days after today (UTC): later than any ended_at of this run, so
-// every check (date or timestamp) sees each extract as new.
-std::string StampFor(int64_t day) {
-  CivilDate c = CivilFromDay(DayOf(Env::Default()->NowMs()) + day);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d_08-20-00", c.year, c.month, c.day);
-  return buf;
-}
-
 struct Lake {
   std::unique_ptr<Manifest> manifest;
   std::shared_ptr<Runtime> runtime;
@@ -122,11 +113,12 @@ int Run(const Config& config) {
   std::map<std::string, double> first;
   std::map<std::string, std::vector<double>> steady;
   std::map<std::string, double> idle;
-  CheckOk(lake.bronze->WriteAll(config.scale, 0, StampFor(1)), "bronze, day 1");
+  CheckOk(lake.bronze->WriteAll(config.scale, 0, BronzeStampForDay(1)), "bronze, day 1");
   int committed = 0;
   for (const char* group : kGroups) first[group] = RunGroup(lake, group, &committed);
   for (int64_t day = 2; day <= config.days + 1; ++day) {
-    CheckOk(lake.bronze->WriteAll(config.scale, static_cast<int>(day), StampFor(day)), "bronze");
+    CheckOk(lake.bronze->WriteAll(config.scale, static_cast<int>(day), BronzeStampForDay(day)),
+            "bronze");
     for (const char* group : kGroups) {
       if (std::string(group) == "init") continue;  // the history loads once
       steady[group].push_back(RunGroup(lake, group, &committed));

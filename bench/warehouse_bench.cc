@@ -69,13 +69,6 @@ double OriginalSeconds(const std::string& group) {
   return 0.0;
 }
 
-std::string StampFor(int64_t day) {
-  CivilDate c = CivilFromDay(DayOf(Env::Default()->NowMs()) + day);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d_08-20-00", c.year, c.month, c.day);
-  return buf;
-}
-
 struct Lake {
   std::string root;
   std::unique_ptr<Manifest> manifest;
@@ -99,7 +92,8 @@ Lake MakeLake(const std::string& root) {
 }
 
 void Snapshot(Lake& lake, const Config& config, int64_t day) {
-  CheckOk(lake.bronze->WriteAll(config.scale, static_cast<int>(day), StampFor(day)), "bronze");
+  CheckOk(lake.bronze->WriteAll(config.scale, static_cast<int>(day), BronzeStampForDay(day)),
+          "bronze");
   lakehouse::SilverContext ctx{lake.root, lake.runtime, lake.manifest.get()};
   auto report = ValueOrDie(lakehouse::TransformSilver(ctx, {"all"}), "transform");
   if (!report.ok()) throw Failure{"a silver transform failed"};

@@ -94,18 +94,7 @@ class PgTarget final : public SqlTarget {
     if (PQputCopyEnd(conn_.get(), abort_reason) != 1) {
       return Error(purpose, PQerrorMessage(conn_.get()));
     }
-    // The COPY's own result, then the end of the command.
-    Status status = Status::Ok();
-    int64_t rows = 0;
-    while (ResultPtr result{PQgetResult(conn_.get())}) {
-      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-        if (status.ok()) status = Error(purpose, PQresultErrorMessage(result.get()));
-        continue;
-      }
-      rows = AffectedRows(result.get());
-    }
-    if (!status.ok()) return status;
-    return rows;
+    return FinishCopy(purpose);
   }
 
   Result<int64_t> CopyOut(const std::string& query, const std::string& path) override {
@@ -125,16 +114,7 @@ class PgTarget final : public SqlTarget {
       if (std::fwrite(buffer, 1, n, file.get()) != static_cast<size_t>(n)) write_failed = true;
       PQfreemem(buffer);
     }
-    Status status = Status::Ok();
-    int64_t rows = 0;
-    while (ResultPtr result{PQgetResult(conn_.get())}) {
-      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-        if (status.ok()) status = Error(purpose, PQresultErrorMessage(result.get()));
-        continue;
-      }
-      rows = AffectedRows(result.get());
-    }
-    if (!status.ok()) return status;
+    DLAKE_ASSIGN_OR_RETURN(int64_t rows, FinishCopy(purpose));
     if (write_failed || std::fflush(file.get()) != 0) {
       return IoErrorFromErrno("cannot write", path, errno);
     }
@@ -157,6 +137,22 @@ class PgTarget final : public SqlTarget {
   }
 
  private:
+  // Drains the results that end a COPY (all of them, so the connection is ready for the next
+  // command) and returns its row count, or its first error.
+  Result<int64_t> FinishCopy(std::string_view purpose) {
+    Status status = Status::Ok();
+    int64_t rows = 0;
+    while (ResultPtr result{PQgetResult(conn_.get())}) {
+      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        if (status.ok()) status = Error(purpose, PQresultErrorMessage(result.get()));
+        continue;
+      }
+      rows = AffectedRows(result.get());
+    }
+    if (!status.ok()) return status;
+    return rows;
+  }
+
   Result<ResultPtr> Run(std::string_view sql, std::string_view purpose) {
     ResultPtr result(PQexec(conn_.get(), std::string(sql).c_str()));
     if (!result) return Error(purpose, PQerrorMessage(conn_.get()));
