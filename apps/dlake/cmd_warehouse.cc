@@ -98,7 +98,7 @@ void AddWarehouseCommands(CLI::App& app, GlobalOptions& global) {
   static warehouse::LoadRequest load;
   auto* load_cmd = wh->add_subcommand(
       "load",
-      "Load the silver tables of a group (daily then runs the two repair procedures); "
+      "Load the silver tables of a group (daily and all then run the two repair procedures); "
       "exits 1 if any table failed");
   load_cmd->add_option("--group", load.group, "daily, weekly, 5x, 10x or all")->required();
   load_cmd->add_flag("--force", load.force,
