@@ -115,6 +115,18 @@ CREATE TABLE api_usage (
   PRIMARY KEY (api, endpoint, day)
 );
 )sql",
+      // 6 -> 7: what each aggregated day was built from, so that re-running an aggregation
+      // rebuilds only the days whose sources changed.
+      R"sql(
+CREATE TABLE aggregate_inputs (
+  dataset_id        INTEGER NOT NULL REFERENCES datasets (id),
+  day               INTEGER NOT NULL,
+  source_dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+  inputs            TEXT NOT NULL,
+  built_at          INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, day)
+);
+)sql",
   };
   return migrations;
 }

@@ -288,6 +288,48 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
   return Apply(dataset, plans, options);
 }
 
+Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Staging& staging,
+                                           const std::vector<int64_t>& days,
+                                           const WriteOptions& options) {
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
+  if (days.empty()) return WriteReport{};
+  const std::set<int64_t> wanted(days.begin(), days.end());
+  const std::string table = duck::QuoteIdentifier(staging.table);
+  DLAKE_ASSIGN_OR_RETURN(
+      auto staged_days,
+      conn_.Query("SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
+                      " GROUP BY day ORDER BY day",
+                  "grouping staged rows by day"));
+  std::map<int64_t, FileStats> staged;
+  for (size_t i = 0; i < staged_days.RowCount(); ++i) {
+    const int64_t day = staged_days.GetInt64(0, i);
+    if (!wanted.contains(day)) {
+      return Internal("rows staged for ", FormatDay(day), " of ", dataset.Path(),
+                      ", which is not among the days being replaced");
+    }
+    staged.emplace(day, FileStats{staged_days.GetInt64(1, i), staged_days.GetInt64(2, i),
+                                  staged_days.GetInt64(3, i)});
+  }
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stored, StoredFilesByDay(*ctx_.manifest, dataset, *wanted.begin(), *wanted.rbegin()));
+  const DatasetKeys keys = KeysFor(dataset);
+  std::vector<DayPlan> plans;
+  for (int64_t day : wanted) {
+    DayPlan plan;
+    plan.day = day;
+    if (auto it = stored.find(day); it != stored.end()) plan.old = it->second;
+    auto rows = staged.find(day);
+    if (rows == staged.end()) {
+      if (!plan.old) continue;  // nothing stored, nothing new
+    } else {
+      plan.select_sql = MergedDaySql(table, day, "", staging.has_duplicates, keys);
+      if (!staging.has_duplicates) plan.stats = rows->second;
+    }
+    plans.push_back(std::move(plan));
+  }
+  return Apply(dataset, plans, options);
+}
+
 Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
                                                const WriteOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));

@@ -49,6 +49,12 @@ class DatasetWriter {
   Result<WriteReport> Merge(const DatasetId& dataset, const Staging& staging,
                             const WriteOptions& options);
 
+  // Replaces whole days: each day in `days` gets exactly the staged rows of that day (sorted,
+  // deduplicated on the key as Merge does), or is dropped when none are staged. Stored rows of
+  // those days are not kept. Staged rows outside `days` are an error.
+  Result<WriteReport> Replace(const DatasetId& dataset, const Staging& staging,
+                              const std::vector<int64_t>& days, const WriteOptions& options);
+
   // Removes the dataset's rows in [start, end): whole days are dropped, partial days rewritten.
   Result<WriteReport> DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
                                   const WriteOptions& options);

@@ -43,6 +43,14 @@ struct FileEntry {
   std::string columns;          // JSON array of the file's column names; "" if unknown
 };
 
+// What one day of an aggregated dataset was built from: a canonical description of the source
+// file versions (their SHA-256s) and the known gaps over the day's buckets. Equal text = the day
+// is up to date.
+struct AggregateInputs {
+  int64_t day = 0;
+  std::string inputs;
+};
+
 struct DatasetSummary {
   DatasetId id;
   int64_t files = 0;
@@ -65,7 +73,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 6;
+  static constexpr int kLatestVersion = 7;
 
   struct OpenOptions {
     bool create = false;                  // create the file if missing
@@ -112,6 +120,16 @@ class Manifest {
 
   Status AddKnownGap(const KnownGap& gap);
   Result<std::vector<KnownGap>> KnownGaps(const DatasetId& dataset);
+
+  // ---- What aggregated days were built from (src/catalog/aggregate_inputs.cc) ----
+  // The recorded inputs of `aggregate`'s days in [first_day, last_day], by day.
+  Result<std::vector<AggregateInputs>> AggregateInputsForDays(const DatasetId& aggregate,
+                                                              int64_t first_day, int64_t last_day);
+  // Records (replaces) the inputs of the given days in one transaction.
+  Status RecordAggregateInputs(const DatasetId& aggregate, const DatasetId& source,
+                               const std::vector<AggregateInputs>& days);
+  // Forgets the inputs of `aggregate`'s days in [first_day, last_day]: they are rebuilt next time.
+  Status ClearAggregateInputs(const DatasetId& aggregate, int64_t first_day, int64_t last_day);
 
   // ---- Lake files outside the datasets (src/catalog/lake_files.cc) ----
   // Registers a file that is already in place. AlreadyExists if its path is registered.
