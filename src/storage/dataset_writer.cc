@@ -89,10 +89,10 @@ struct PendingCommit {
   std::vector<std::string> obsolete;  // stored files (relative) no longer listed after the commit
 };
 
-// The dataset's write lock; a dry run writes nothing, so it takes none.
+// The dataset's write lock, unless a dry run (which writes nothing) or a caller holding it.
 Result<std::optional<FileLock>> LockDataset(const StorageContext& ctx, const DatasetId& dataset,
-                                            bool dry_run) {
-  if (dry_run) return std::optional<FileLock>();
+                                            bool skip) {
+  if (skip) return std::optional<FileLock>();
   DLAKE_ASSIGN_OR_RETURN(FileLock lock, LockForWriting(ctx, dataset));
   return std::optional<FileLock>(std::move(lock));
 }
@@ -259,7 +259,7 @@ Status PublishFiles(Env* env, const std::vector<PendingCommit::Rename>& renames,
 
 Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging& staging,
                                          const WriteOptions& options) {
-  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run || options.locked));
   const std::string table = duck::QuoteIdentifier(staging.table);
   DLAKE_ASSIGN_OR_RETURN(
       auto days, conn_.Query("SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " +
@@ -291,7 +291,7 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
 Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Staging& staging,
                                            const std::vector<int64_t>& days,
                                            const WriteOptions& options) {
-  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run || options.locked));
   if (days.empty()) return WriteReport{};
   const std::set<int64_t> wanted(days.begin(), days.end());
   const std::string table = duck::QuoteIdentifier(staging.table);
@@ -332,7 +332,7 @@ Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Stagi
 
 Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
                                                const WriteOptions& options) {
-  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run));
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run || options.locked));
   DLAKE_ASSIGN_OR_RETURN(auto files, ctx_.manifest->FilesOverlapping(dataset, start, end));
   const std::string order = JoinIdentifiers(KeysFor(dataset).order);
   std::vector<DayPlan> plans;

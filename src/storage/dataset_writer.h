@@ -36,6 +36,7 @@ struct WriteOptions {
   Compression compression = Compression::kSnappy;
   std::string source;    // recorded in the manifest for every file written
   bool dry_run = false;  // plan and report, write nothing
+  bool locked = false;   // the caller already holds the dataset's write lock
 };
 
 class DatasetWriter {
