@@ -104,5 +104,7 @@ void AddDeltaCommands(CLI::App& app, GlobalOptions& global);
 void AddCmcCommands(CLI::App& app, GlobalOptions& global);
 // `dlake warehouse …` and `dlake gold …` (cmd_warehouse.cc).
 void AddWarehouseAndGoldCommands(CLI::App& app, GlobalOptions& global);
+// `dlake backup` and `dlake restore` (cmd_backup.cc).
+void AddBackupCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace dlake::cli

@@ -49,6 +49,7 @@ int Run(int argc, char** argv) {
   AddListCommand(app, global);
   AddDeleteCommand(app, global);
   AddVerifyCommand(app, global);
+  AddBackupCommands(app, global);
   AddDownloadCommands(app, global);
   AddDeltaCommands(app, global);
   AddCmcCommands(app, global);

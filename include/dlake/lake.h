@@ -103,6 +103,12 @@ struct VerifyReport {
   bool ok() const;
 };
 
+// Defined in dlake/lake_backup.h, which includes this header (a restore reports a VerifyReport).
+struct BackupRequest;
+struct BackupReport;
+struct RestoreRequest;
+struct RestoreReport;
+
 class Lake {
  public:
   // Creates a lake in `dir` (creating the folder) or opens the one there. A lake whose
@@ -152,6 +158,15 @@ class Lake {
 
   Result<DeleteReport> Delete(const DeleteRequest& request);
   Result<VerifyReport> Verify(const VerifyRequest& request);
+
+  // ---- Backups (doc/backup.md; the types are in dlake/lake_backup.h) ----
+  // Writes a consistent copy of the lake into an empty or new folder: the manifest (SQLite
+  // online backup), dlake.toml, with request.data every data file (hard links where possible)
+  // and SHA256SUMS. Other processes may keep writing to the lake meanwhile.
+  Result<BackupReport> Backup(const BackupRequest& request);
+  // Restores a backup made with data into a new lake folder (verified first, built beside it
+  // and renamed into place), then verifies the new lake. Does not touch any open lake.
+  static Result<RestoreReport> Restore(const RestoreRequest& request, const LakeOptions& options);
 
   // ---- The CoinMarketCap pipeline (doc/cmc.md) ----
   // Extracts CoinMarketCap snapshots into the bronze layer: the API at cmc.url, paced by

@@ -1,7 +1,9 @@
 #include "dlake/catalog/manifest.h"
 
 #include <chrono>
+#include <filesystem>
 
+#include "catalog/manifest_backups.h"
 #include "catalog/migrations.h"
 #include "catalog/sqlite.h"
 #include "dlake/common/time.h"
@@ -83,7 +85,7 @@ Manifest::~Manifest() = default;
 Result<std::unique_ptr<Manifest>> Manifest::Open(const std::string& path, OpenOptions options) {
   DLAKE_ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, options.create));
   auto manifest = std::unique_ptr<Manifest>(new Manifest(std::move(db)));
-  DLAKE_RETURN_IF_ERROR(manifest->Migrate(options.target_version));
+  DLAKE_RETURN_IF_ERROR(manifest->Migrate(options.target_version, options.backups_keep));
   return manifest;
 }
 
@@ -95,7 +97,7 @@ Result<int> Manifest::SchemaVersion() {
   return static_cast<int>(stmt.ColumnInt64(0));
 }
 
-Status Manifest::Migrate(int target_version) {
+Status Manifest::Migrate(int target_version, int backups_keep) {
   const auto& migrations = catalog::Migrations();
   if (target_version > static_cast<int>(migrations.size())) {
     return Internal("no migration to manifest version ", target_version);
@@ -105,6 +107,16 @@ Status Manifest::Migrate(int target_version) {
     return FailedPrecondition("manifest '", db_->path(), "' has schema version ", version,
                               ", newer than this dlake understands (", migrations.size(),
                               "); upgrade dlake");
+  }
+  if (version > 0 && version < target_version) {
+    // A migration rewrites the catalog in place; keep the manifest as it was beside the lake
+    // (<lake>/metadata/manifest-backups/) so a failed or unwanted upgrade can be undone.
+    const std::string lake_root = std::filesystem::path(db_->path()).parent_path().string();
+    DLAKE_RETURN_IF_ERROR(
+        catalog::BackupManifestRotating(
+            *this, lake_root, "pre-migration-v" + std::to_string(target_version), backups_keep)
+            .status()
+            .WithContext("backing up before migrating"));
   }
   std::lock_guard lock(mu_);
   while (version < target_version) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 namespace dlake::sqlite {
 namespace {
@@ -12,19 +13,31 @@ namespace {
 constexpr int kBusyTimeoutMs = 60000;
 }  // namespace
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
+Result<std::unique_ptr<Database>> Database::OpenWithFlags(const std::string& path, int flags) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    if (rc == SQLITE_CANTOPEN && !create) {
+    if (rc == SQLITE_CANTOPEN && (flags & SQLITE_OPEN_CREATE) == 0) {
       return NotFound("cannot open manifest '", path, "': ", message);
     }
     return IoError("cannot open manifest '", path, "': ", message);
   }
-  auto out = std::unique_ptr<Database>(new Database(db, path));
+  sqlite3_extended_result_codes(db, 1);
+  return std::unique_ptr<Database>(new Database(db, path));
+}
+
+Result<std::unique_ptr<Database>> Database::OpenReadOnly(const std::string& path) {
+  DLAKE_ASSIGN_OR_RETURN(auto out, OpenWithFlags(path, SQLITE_OPEN_READONLY));
+  sqlite3_busy_timeout(out->db_, kBusyTimeoutMs);
+  return out;
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
+  DLAKE_ASSIGN_OR_RETURN(
+      auto out, OpenWithFlags(path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)));
+  sqlite3* db = out->db_;
   // SQLite silently opens a file it may not write read-only; WAL mode then fails with an
   // unhelpful message. Say what is wrong instead.
   if (sqlite3_db_readonly(db, "main") == 1) {
@@ -33,7 +46,6 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
                    " (this user may read the lake but not change it)");
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  sqlite3_extended_result_codes(db, 1);
   // Switching to WAL needs an exclusive lock, and SQLite does not wait for it (no busy
   // handler on that path), so a concurrent opener retries here.
   Status wal;
@@ -49,6 +61,50 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+namespace {
+
+// Owns a sqlite3_backup; Finish() reports its outcome, the destructor only releases it.
+class BackupHandle {
+ public:
+  explicit BackupHandle(sqlite3_backup* backup) : backup_(backup) {}
+  ~BackupHandle() {
+    if (backup_) sqlite3_backup_finish(backup_);
+  }
+  BackupHandle(const BackupHandle&) = delete;
+  BackupHandle& operator=(const BackupHandle&) = delete;
+  sqlite3_backup* get() const { return backup_; }
+  int Finish() { return sqlite3_backup_finish(std::exchange(backup_, nullptr)); }
+
+ private:
+  sqlite3_backup* backup_;
+};
+
+}  // namespace
+
+Status Database::BackupInto(const std::string& path) {
+  DLAKE_ASSIGN_OR_RETURN(auto copy,
+                         OpenWithFlags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  BackupHandle backup(sqlite3_backup_init(copy->db_, "main", db_, "main"));
+  if (!backup.get()) return copy->Error("cannot start the backup of '" + path_ + "'");
+  // One step copies every page inside one read transaction: a consistent snapshot. In WAL
+  // mode writers do not block it; BUSY comes only from another process's recovery or
+  // checkpoint-on-close, so it is retried for as long as the busy timeout.
+  int rc = SQLITE_OK;
+  for (int waited_ms = 0; waited_ms < kBusyTimeoutMs; waited_ms += 10) {
+    rc = sqlite3_backup_step(backup.get(), -1);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    ::usleep(10000);
+  }
+  if (rc != SQLITE_DONE) {
+    return copy->Error("cannot copy '" + path_ + "' (" + sqlite3_errstr(rc) + ")");
+  }
+  if (backup.Finish() != SQLITE_OK) {
+    return copy->Error("cannot finish the backup of '" + path_ + "'");
+  }
+  // The copied header keeps the source's WAL flag; a backup is one self-contained file.
+  return copy->Execute("PRAGMA journal_mode=DELETE");
+}
 
 Status Database::Error(std::string_view what) const {
   int code = sqlite3_errcode(db_);

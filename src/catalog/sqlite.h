@@ -18,6 +18,9 @@ class Database {
  public:
   // Opens (and with `create`, creates) the database file with WAL, a busy timeout and foreign keys.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create);
+  // Opens an existing database file for reading only and changes nothing in it (no journal
+  // mode or other pragma is set): for reading a manifest backup. NotFound if it is missing.
+  static Result<std::unique_ptr<Database>> OpenReadOnly(const std::string& path);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -28,10 +31,18 @@ class Database {
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 
+  // Writes a consistent copy of this database to the new file `path` with SQLite's online
+  // backup API (one read transaction, so other processes keep writing meanwhile), in journal
+  // mode DELETE: one standalone file with no -wal. The caller picks a `path` nobody else uses
+  // and removes it on failure.
+  Status BackupInto(const std::string& path);
+
   // The message for the current error, naming the database file.
   Status Error(std::string_view what) const;
 
  private:
+  // sqlite3_open_v2 with `flags` and nothing else.
+  static Result<std::unique_ptr<Database>> OpenWithFlags(const std::string& path, int flags);
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;

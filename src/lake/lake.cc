@@ -54,6 +54,8 @@ Result<std::unique_ptr<Lake::Impl>> OpenImpl(const std::string& dir, const LakeO
   }
   Manifest::OpenOptions manifest_options;
   manifest_options.create = create;
+  manifest_options.backups_keep =
+      static_cast<int>(impl->ctx.settings->Integer(setting::kManifestBackupsKeep));
   DLAKE_ASSIGN_OR_RETURN(impl->manifest,
                          Manifest::Open(impl->ctx.Abs(storage::kManifestFile), manifest_options));
   impl->ctx.manifest = impl->manifest.get();

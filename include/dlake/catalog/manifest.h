@@ -78,6 +78,9 @@ class Manifest {
   struct OpenOptions {
     bool create = false;                  // create the file if missing
     int target_version = kLatestVersion;  // migrate up to this version (tests use older ones)
+    // Automatic backups kept in <lake>/metadata/manifest-backups/ (setting
+    // manifest.backups_keep): before migrating a manifest of version 1 or more, one is taken.
+    int backups_keep = 10;
   };
 
   // Opens the manifest, creating and migrating it as needed. NotFound if it is missing and
@@ -145,9 +148,15 @@ class Manifest {
   Result<std::vector<ApiUsage>> ApiUsageBetween(std::string_view api, int64_t first_day,
                                                 int64_t last_day);
 
+  // ---- Backups (src/catalog/backup.cc; doc/backup.md) ----
+  // Writes a consistent copy of the manifest to `path` with SQLite's online backup API, never
+  // a file copy: as <path>.tmp-<pid>, fsynced, then renamed over `path`. The copy is one
+  // standalone file in journal mode DELETE. Other processes may keep writing meanwhile.
+  Status BackupTo(const std::string& path);
+
  private:
   explicit Manifest(std::unique_ptr<sqlite::Database> db);
-  Status Migrate(int target_version);
+  Status Migrate(int target_version, int backups_keep);
   Result<int64_t> DatasetRowId(const DatasetId& dataset, bool create);
 
   std::mutex mu_;
