@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kFileColumns =
     "f.id, d.exchange, d.market, d.symbol, d.type, d.period, f.path, f.day, f.time_from, "
     "f.time_to, f.rows, f.bytes, f.sha256, f.version, f.created_at, f.source, f.metadata, "
-    "f.columns";
+    "f.columns, coalesce(f.last_day, f.day)";
 
 FileEntry ReadFileEntry(const sqlite::Statement& s) {
   FileEntry e;
@@ -33,6 +33,7 @@ FileEntry ReadFileEntry(const sqlite::Statement& s) {
   e.source = s.ColumnText(15);
   e.metadata = s.ColumnText(16);
   e.columns = s.ColumnText(17);
+  e.last_day = s.ColumnInt64(18);
   return e;
 }
 
@@ -65,6 +66,9 @@ FilterSql BuildFilter(const DatasetFilter& filter) {
   add("period", filter.period);
   return out;
 }
+
+// How many days a file's first day can lie before its last: a month file spans up to 31 days.
+constexpr int64_t kMaxDaysBeforeLast = 30;
 
 int64_t NowMs() {
   using namespace std::chrono;
@@ -171,17 +175,20 @@ Result<std::vector<FileEntry>> Manifest::FilesForDays(const DatasetId& dataset, 
           std::string("SELECT ") + kFileColumns +
           " FROM datasets d JOIN files f ON f.dataset_id = d.id"
           " WHERE d.exchange=?1 AND d.market=?2 AND d.symbol=?3 AND d.type=?4 AND d.period=?5"
-          " AND f.day BETWEEN ?6 AND ?7 ORDER BY f.day"));
+          " AND f.day BETWEEN ?6 AND ?7 AND coalesce(f.last_day, f.day) >= ?8 ORDER BY f.day"));
+  // A file starts at most a month (31 days) before the last day it covers, so the scan of the
+  // (dataset_id, day) index starts 30 days early and the last_day test drops what ends before.
   stmt.Bind(1, dataset.exchange).Bind(2, dataset.market).Bind(3, dataset.symbol);
-  stmt.Bind(4, dataset.type).Bind(5, dataset.period).Bind(6, first_day).Bind(7, last_day);
+  stmt.Bind(4, dataset.type).Bind(5, dataset.period).Bind(6, first_day - kMaxDaysBeforeLast);
+  stmt.Bind(7, last_day).Bind(8, first_day);
   return CollectFiles(stmt);
 }
 
 Result<std::vector<FileEntry>> Manifest::FilesOverlapping(const DatasetId& dataset, int64_t start,
                                                           int64_t end) {
   if (end <= start) return std::vector<FileEntry>{};
-  // Files are day partitions, so the (dataset_id, day) index bounds the scan to the days asked
-  // for: the cost depends on the range, not on the history held.
+  // Files are day or month partitions, so the (dataset_id, day) index bounds the scan to the
+  // days asked for: the cost depends on the range, not on the history held.
   DLAKE_ASSIGN_OR_RETURN(auto files, FilesForDays(dataset, DayOf(start), DayOf(end - 1)));
   std::vector<FileEntry> out;
   out.reserve(files.size());
@@ -254,8 +261,9 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
   DLAKE_ASSIGN_OR_RETURN(
       auto insert, db_->Prepare("INSERT INTO files(dataset_id, path, day, time_from, time_to, "
                                 "rows, bytes, sha256, version, "
-                                "created_at, source, metadata, columns) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+                                "created_at, source, metadata, columns, last_day) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                                "?14)"));
   // A content-addressed name can come back (a day rewritten to earlier content): a file that
   // is live again must not stay pending deletion.
   DLAKE_ASSIGN_OR_RETURN(auto revive, db_->Prepare("DELETE FROM pending_deletes WHERE path = ?1"));

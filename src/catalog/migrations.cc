@@ -127,6 +127,18 @@ CREATE TABLE aggregate_inputs (
   PRIMARY KEY (dataset_id, day)
 );
 )sql",
+      // 7 -> 8: compacted month files. A file covers the days [day, last_day]: one day, or a
+      // closed month (day = its first day, last_day = its last).
+      R"sql(
+ALTER TABLE files ADD COLUMN last_day INTEGER;
+UPDATE files SET last_day = day;
+DROP VIEW manifest;
+CREATE VIEW manifest AS
+  SELECT f.id, f.path, d.exchange, d.market, d.symbol, d.type, d.period, f.day, f.last_day,
+         f.time_from, f.time_to, f.rows, f.bytes, f.sha256, f.version, f.created_at, f.source,
+         f.metadata, f.columns
+  FROM files f JOIN datasets d ON d.id = f.dataset_id;
+)sql",
   };
   return migrations;
 }

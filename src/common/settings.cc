@@ -52,6 +52,9 @@ const std::vector<SettingSpec> kCatalog = {
      "PostgreSQL connection string (libpq key=value or postgresql:// URI) of the warehouse; "
      "empty = the embedded DuckDB warehouse <lake>/warehouse/warehouse.duckdb. Its password is "
      "never shown; prefer PGPASSWORD or ~/.pgpass"},
+    {setting::kMaintainCompactMonthBytes, SettingKind::kByteSize, "64MB",
+     "Compaction merges a closed month's day files of any period when they total at most this "
+     "(periods of 1h and coarser are compacted whatever their size)"},
     {setting::kManifestBackupsKeep, SettingKind::kPositive, "10",
      "Automatic manifest backups kept in <lake>/metadata/manifest-backups/ (taken before every "
      "migration and after maintain); older ones are deleted"},

@@ -190,8 +190,10 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
                                  std::to_string(rows) + " rows in [" + std::to_string(from) + ", " +
                                  std::to_string(to) + "]");
     }
-    if (DayOf(from) != f->day || DayOf(to) != f->day) {
-      check.mismatches.push_back(f->path + ": rows outside the partition day " + FormatDay(f->day));
+    if (DayOf(from) < f->day || DayOf(to) > f->LastDay()) {
+      check.mismatches.push_back(f->path + ": rows outside the partition " +
+                                 (f->IsMonthFile() ? "month " + FormatDay(f->day).substr(0, 7)
+                                                   : "day " + FormatDay(f->day)));
     }
   }
   DLAKE_ASSIGN_OR_RETURN(

@@ -15,19 +15,37 @@
 
 namespace dlake::storage {
 
-// One affected day: what is stored and what replaces it.
+// One affected partition, a day or a compacted month: what is stored and what replaces it.
 struct DayPlan {
-  int64_t day = 0;
-  std::optional<FileEntry> old;
-  std::string select_sql;          // the day's complete new content; empty = drop the day
+  int64_t day = 0;                 // the first day the new file covers
+  int64_t last_day = 0;            // == day for a day file; the month's last day for a month file
+  std::vector<FileEntry> old;      // the stored files it replaces (several when compacting)
+  std::string select_sql;          // the complete new content; empty = drop the partition
   std::optional<FileStats> stats;  // rows and time range of select_sql when known up front
+
+  bool IsMonth() const { return last_day != day; }
+  int64_t RowsBefore() const {
+    int64_t n = 0;
+    for (const auto& f : old) n += f.rows;
+    return n;
+  }
+  int64_t BytesBefore() const {
+    int64_t n = 0;
+    for (const auto& f : old) n += f.bytes;
+    return n;
+  }
 };
 
 namespace {
 
-std::string DayFilter(int64_t day) {
-  return "ts >= " + std::to_string(DayStartMs(day)) + " AND ts < " +
-         std::to_string(DayStartMs(day + 1));
+// Rows of the days [first_day, last_day].
+std::string DaysFilter(int64_t first_day, int64_t last_day) {
+  return "ts >= " + std::to_string(DayStartMs(first_day)) + " AND ts < " +
+         std::to_string(DayStartMs(last_day + 1));
+}
+
+std::string ReadParquet(const StorageContext& ctx, const FileEntry& file) {
+  return "read_parquet(" + duck::QuoteLiteral(ctx.Abs(file.path)) + ")";
 }
 
 std::string ParentOf(const std::string& path) {
@@ -97,14 +115,15 @@ Result<std::optional<FileLock>> LockDataset(const StorageContext& ctx, const Dat
   return std::optional<FileLock>(std::move(lock));
 }
 
-// One day's merged content: the staged rows of `day` in `table` (quoted) merged with
-// `stored_file` (a read_parquet(...) expression; empty = no stored file), deduplicated on the
-// dataset's key with the newest input winning, sorted.
-std::string MergedDaySql(const std::string& table, int64_t day, const std::string& stored_file,
-                         bool has_duplicates, const DatasetKeys& keys) {
+// One partition's merged content: the staged rows in `table` (quoted) matching `filter` merged
+// with `stored_file` (a read_parquet(...) expression; empty = no stored file), deduplicated on
+// the dataset's key with the newest input winning, sorted.
+std::string MergedSql(const std::string& table, const std::string& filter,
+                      const std::string& stored_file, bool has_duplicates,
+                      const DatasetKeys& keys) {
   const std::string dedup = JoinIdentifiers(keys.dedup);
   const std::string order = JoinIdentifiers(keys.order);
-  const std::string staged = "SELECT * FROM " + table + " WHERE " + DayFilter(day);
+  const std::string staged = "SELECT * FROM " + table + " WHERE " + filter;
   if (has_duplicates) {
     // Rank every row by _seq; stored rows rank below all staged ones.
     std::string rows = staged;
@@ -119,28 +138,54 @@ std::string MergedDaySql(const std::string& table, int64_t day, const std::strin
   // than ranking every row with a window).
   return "SELECT * FROM (SELECT * EXCLUDE (_seq) FROM (" + staged +
          ") UNION ALL BY NAME SELECT s.* FROM " + stored_file + " s ANTI JOIN (SELECT " + dedup +
-         " FROM " + table + " WHERE " + DayFilter(day) + ") n USING (" + dedup + ")) ORDER BY " +
-         order;
+         " FROM " + table + " WHERE " + filter + ") n USING (" + dedup + ")) ORDER BY " + order;
 }
 
-Result<std::map<int64_t, FileEntry>> StoredFilesByDay(Manifest& manifest, const DatasetId& dataset,
-                                                      int64_t first_day, int64_t last_day) {
+// The stored files of a range of days: day files by day, compacted month files by the month's
+// first day.
+struct StoredFiles {
+  std::map<int64_t, FileEntry> days;
+  std::map<int64_t, FileEntry> months;
+
+  // The month file covering `day`, if its month is compacted.
+  const FileEntry* MonthOf(int64_t day) const {
+    auto it = months.find(MonthFirstDay(day));
+    return it == months.end() ? nullptr : &it->second;
+  }
+  const FileEntry* DayOf(int64_t day) const {
+    auto it = days.find(day);
+    return it == days.end() ? nullptr : &it->second;
+  }
+};
+
+Result<StoredFiles> StoredFilesFor(Manifest& manifest, const DatasetId& dataset, int64_t first_day,
+                                   int64_t last_day) {
   DLAKE_ASSIGN_OR_RETURN(auto stored, manifest.FilesForDays(dataset, first_day, last_day));
-  std::map<int64_t, FileEntry> by_day;
-  for (auto& f : stored) by_day.emplace(f.day, std::move(f));
-  return by_day;
+  StoredFiles out;
+  for (auto& f : stored) (f.IsMonthFile() ? out.months : out.days).emplace(f.day, std::move(f));
+  return out;
+}
+
+// A plan for the compacted month `month` (its file), with no content yet.
+DayPlan MonthPlan(const FileEntry& month) {
+  DayPlan plan;
+  plan.day = month.day;
+  plan.last_day = month.LastDay();
+  plan.old.push_back(month);
+  return plan;
 }
 
 // What a dry run reports: the plan, without comparing content.
 WriteReport DryRunReport(const std::vector<DayPlan>& plans) {
   WriteReport report;
   for (const auto& plan : plans) {
-    DayChange change{plan.day, DayAction::kCreated, 0, 0, 0, 0, ""};
-    if (plan.old) {
+    DayChange change{plan.day, DayAction::kCreated, 0, 0, 0, 0, "", plan.last_day, 0};
+    if (!plan.old.empty()) {
       change.action = plan.select_sql.empty() ? DayAction::kRemoved : DayAction::kReplaced;
-      change.rows_before = plan.old->rows;
-      change.bytes_before = plan.old->bytes;
-      change.path = plan.old->path;
+      change.rows_before = plan.RowsBefore();
+      change.bytes_before = plan.BytesBefore();
+      change.files_before = static_cast<int64_t>(plan.old.size());
+      change.path = plan.old.front().path;
     }
     if (plan.stats) change.rows_after = plan.stats->rows;
     report.days.push_back(change);
@@ -160,12 +205,15 @@ Result<std::vector<std::optional<WrittenDay>>> WriteNewDays(const StorageContext
   std::vector<size_t> job_of_plan(plans.size(), SIZE_MAX);
   for (size_t i = 0; i < plans.size(); ++i) {
     if (plans[i].select_sql.empty()) continue;
-    const std::string partition = PartitionDir(dataset, plans[i].day);
+    const bool month = plans[i].IsMonth();
+    const std::string partition =
+        month ? MonthDir(dataset, plans[i].day) : PartitionDir(dataset, plans[i].day);
     const std::string dir = ctx.Abs(partition);
     DLAKE_RETURN_IF_ERROR(created.CreateDirs(dir, ctx.Abs(kDataDir)));
     job_of_plan[i] = jobs.size();
     jobs.push_back(DayFileJob{plans[i].select_sql, plans[i].stats,
-                              dir + "/" + TempFileName("day.parquet"), partition});
+                              dir + "/" + TempFileName(month ? "month.parquet" : "day.parquet"),
+                              partition});
     created.Add(jobs.back().tmp_path);
   }
   DLAKE_ASSIGN_OR_RETURN(std::vector<DayFile> files,
@@ -178,12 +226,17 @@ Result<std::vector<std::optional<WrittenDay>>> WriteNewDays(const StorageContext
   return out;
 }
 
-FileEntry NewFileEntry(const DatasetId& dataset, int64_t day, const DayFile& file,
+FileEntry NewFileEntry(const DatasetId& dataset, const DayPlan& plan, const DayFile& file,
                        const std::string& source, int64_t now) {
   FileEntry entry;
   entry.dataset = dataset;
-  entry.path = PartitionDir(dataset, day) + "/" + DataFileName(dataset, day, file.digest.sha256);
+  const int64_t day = plan.day;
+  entry.path =
+      plan.IsMonth()
+          ? MonthDir(dataset, day) + "/" + MonthFileName(dataset, day, file.digest.sha256)
+          : PartitionDir(dataset, day) + "/" + DataFileName(dataset, day, file.digest.sha256);
   entry.day = day;
+  entry.last_day = plan.last_day;
   entry.time_from = file.stats.time_from;
   entry.time_to = file.stats.time_to;
   entry.rows = file.stats.rows;
@@ -201,39 +254,44 @@ FileEntry NewFileEntry(const DatasetId& dataset, int64_t day, const DayFile& fil
 std::optional<DayChange> DecideDay(const StorageContext& ctx, const DatasetId& dataset,
                                    const DayPlan& plan, const WrittenDay* written,
                                    const std::string& source, int64_t now, PendingCommit& commit) {
-  DayChange change{plan.day,
-                   DayAction::kRemoved,
-                   plan.old ? plan.old->rows : 0,
-                   0,
-                   plan.old ? plan.old->bytes : 0,
-                   0,
-                   ""};
+  DayChange change{plan.day, DayAction::kRemoved, plan.RowsBefore(),
+                   0,        plan.BytesBefore(),  0,
+                   "",       plan.last_day,       static_cast<int64_t>(plan.old.size())};
   if (written == nullptr || written->file.stats.rows == 0) {
     if (written != nullptr) (void)ctx.env->RemoveFile(written->tmp);
-    if (!plan.old) return std::nullopt;
-    commit.removes.push_back(plan.old->id);
-    commit.obsolete.push_back(plan.old->path);
+    if (plan.old.empty()) return std::nullopt;
+    for (const auto& old : plan.old) {
+      commit.removes.push_back(old.id);
+      commit.obsolete.push_back(old.path);
+    }
     return change;
   }
   change.rows_after = written->file.stats.rows;
-  if (plan.old && plan.old->sha256 == written->file.digest.sha256) {
+  if (plan.old.size() == 1 && plan.old.front().sha256 == written->file.digest.sha256) {
     (void)ctx.env->RemoveFile(written->tmp);
     change.action = DayAction::kUnchanged;
-    change.path = plan.old->path;
-    change.bytes_after = plan.old->bytes;
+    change.path = plan.old.front().path;
+    change.bytes_after = plan.old.front().bytes;
     return change;
   }
-  FileEntry entry = NewFileEntry(dataset, plan.day, written->file, source, now);
-  change.action = plan.old ? DayAction::kReplaced : DayAction::kCreated;
+  FileEntry entry = NewFileEntry(dataset, plan, written->file, source, now);
+  change.action = plan.old.empty() ? DayAction::kCreated : DayAction::kReplaced;
   change.path = entry.path;
   change.bytes_after = entry.bytes;
-  if (plan.old) {
-    commit.removes.push_back(plan.old->id);
-    if (plan.old->path != entry.path) commit.obsolete.push_back(plan.old->path);
+  for (const auto& old : plan.old) {
+    commit.removes.push_back(old.id);
+    if (old.path != entry.path) commit.obsolete.push_back(old.path);
   }
   commit.renames.push_back({written->tmp, ctx.Abs(entry.path)});
   commit.adds.push_back(std::move(entry));
   return change;
+}
+
+std::vector<DayPlan> Values(std::map<int64_t, DayPlan> plans) {
+  std::vector<DayPlan> out;
+  out.reserve(plans.size());
+  for (auto& [day, plan] : plans) out.push_back(std::move(plan));
+  return out;
 }
 
 // Durability order: file contents, then the renames (folder entries), then the folders.
@@ -261,31 +319,40 @@ Result<WriteReport> DatasetWriter::Merge(const DatasetId& dataset, const Staging
                                          const WriteOptions& options) {
   DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run || options.locked));
   const std::string table = duck::QuoteIdentifier(staging.table);
-  DLAKE_ASSIGN_OR_RETURN(
-      auto days, conn_.Query("SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " +
-                                 table + " GROUP BY day ORDER BY day",
-                             "grouping staged rows by day"));
-  if (days.RowCount() == 0) return WriteReport{};
-  DLAKE_ASSIGN_OR_RETURN(auto stored, StoredFilesByDay(*ctx_.manifest, dataset, days.GetInt64(0, 0),
-                                                       days.GetInt64(0, days.RowCount() - 1)));
+  DLAKE_ASSIGN_OR_RETURN(auto days, StagedDays(table));
+  if (days.empty()) return WriteReport{};
+  DLAKE_ASSIGN_OR_RETURN(auto stored, StoredFilesFor(*ctx_.manifest, dataset, days.begin()->first,
+                                                     days.rbegin()->first));
   const DatasetKeys keys = KeysFor(dataset);
-  std::vector<DayPlan> plans;
-  for (size_t i = 0; i < days.RowCount(); ++i) {
-    DayPlan plan;
-    plan.day = days.GetInt64(0, i);
-    const FileStats staged{days.GetInt64(1, i), days.GetInt64(2, i), days.GetInt64(3, i)};
-    std::string stored_file;
-    if (auto it = stored.find(plan.day); it != stored.end()) {
-      plan.old = it->second;
-      stored_file = "read_parquet(" + duck::QuoteLiteral(ctx_.Abs(plan.old->path)) + ")";
+  std::map<int64_t, DayPlan> plans;  // by first day
+  for (const auto& [day, staged] : days) {
+    if (const FileEntry* month = stored.MonthOf(day)) {
+      // A compacted month: its file takes the staged rows of all its affected days at once.
+      auto [it, first] = plans.try_emplace(month->day, MonthPlan(*month));
+      DayPlan& plan = it->second;
+      if (first) {
+        plan.select_sql = MergedSql(table, DaysFilter(plan.day, plan.last_day),
+                                    ReadParquet(ctx_, *month), staging.has_duplicates, keys);
+        if (options.dry_run) plan.stats = FileStats{0, 0, 0};
+      }
+      if (options.dry_run) plan.stats->rows += staged.rows;
+      continue;
     }
-    plan.select_sql = MergedDaySql(table, plan.day, stored_file, staging.has_duplicates, keys);
+    DayPlan plan;
+    plan.day = plan.last_day = day;
+    std::string stored_file;
+    if (const FileEntry* old = stored.DayOf(day)) {
+      plan.old.push_back(*old);
+      stored_file = ReadParquet(ctx_, *old);
+    }
+    plan.select_sql =
+        MergedSql(table, DaysFilter(day, day), stored_file, staging.has_duplicates, keys);
     // Unique rows and nothing stored: the staged rows are the content, their stats exact.
-    if (!plan.old && !staging.has_duplicates) plan.stats = staged;
+    if (plan.old.empty() && !staging.has_duplicates) plan.stats = staged;
     if (options.dry_run && !plan.stats) plan.stats = FileStats{staged.rows, 0, 0};
-    plans.push_back(std::move(plan));
+    plans.emplace(day, std::move(plan));
   }
-  return Apply(dataset, plans, options);
+  return Apply(dataset, Values(std::move(plans)), options);
 }
 
 Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Staging& staging,
@@ -295,39 +362,49 @@ Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Stagi
   if (days.empty()) return WriteReport{};
   const std::set<int64_t> wanted(days.begin(), days.end());
   const std::string table = duck::QuoteIdentifier(staging.table);
-  DLAKE_ASSIGN_OR_RETURN(
-      auto staged_days,
-      conn_.Query("SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
-                      " GROUP BY day ORDER BY day",
-                  "grouping staged rows by day"));
-  std::map<int64_t, FileStats> staged;
-  for (size_t i = 0; i < staged_days.RowCount(); ++i) {
-    const int64_t day = staged_days.GetInt64(0, i);
+  DLAKE_ASSIGN_OR_RETURN(auto staged, StagedDays(table));
+  for (const auto& [day, stats] : staged) {
     if (!wanted.contains(day)) {
       return Internal("rows staged for ", FormatDay(day), " of ", dataset.Path(),
                       ", which is not among the days being replaced");
     }
-    staged.emplace(day, FileStats{staged_days.GetInt64(1, i), staged_days.GetInt64(2, i),
-                                  staged_days.GetInt64(3, i)});
   }
   DLAKE_ASSIGN_OR_RETURN(
-      auto stored, StoredFilesByDay(*ctx_.manifest, dataset, *wanted.begin(), *wanted.rbegin()));
+      auto stored, StoredFilesFor(*ctx_.manifest, dataset, *wanted.begin(), *wanted.rbegin()));
   const DatasetKeys keys = KeysFor(dataset);
-  std::vector<DayPlan> plans;
+  std::map<int64_t, DayPlan> plans;                    // by first day
+  std::map<int64_t, std::vector<int64_t>> month_days;  // compacted month -> its replaced days
   for (int64_t day : wanted) {
+    if (const FileEntry* month = stored.MonthOf(day)) {
+      plans.try_emplace(month->day, MonthPlan(*month));
+      month_days[month->day].push_back(day);
+      continue;
+    }
     DayPlan plan;
-    plan.day = day;
-    if (auto it = stored.find(day); it != stored.end()) plan.old = it->second;
+    plan.day = plan.last_day = day;
+    if (const FileEntry* old = stored.DayOf(day)) plan.old.push_back(*old);
     auto rows = staged.find(day);
     if (rows == staged.end()) {
-      if (!plan.old) continue;  // nothing stored, nothing new
+      if (plan.old.empty()) continue;  // nothing stored, nothing new
     } else {
-      plan.select_sql = MergedDaySql(table, day, "", staging.has_duplicates, keys);
+      plan.select_sql = MergedSql(table, DaysFilter(day, day), "", staging.has_duplicates, keys);
       if (!staging.has_duplicates) plan.stats = rows->second;
     }
-    plans.push_back(std::move(plan));
+    plans.emplace(day, std::move(plan));
   }
-  return Apply(dataset, plans, options);
+  for (const auto& [first_day, replaced] : month_days) {
+    // The month file keeps its other days; the replaced days get exactly the staged rows.
+    DayPlan& plan = plans.at(first_day);
+    std::string others;
+    for (int64_t day : replaced)
+      others += (others.empty() ? "" : " OR ") + ("(" + DaysFilter(day, day) + ")");
+    plan.select_sql =
+        "SELECT * FROM (SELECT * FROM (" +
+        MergedSql(table, DaysFilter(plan.day, plan.last_day), "", staging.has_duplicates, keys) +
+        ") UNION ALL BY NAME SELECT * FROM " + ReadParquet(ctx_, plan.old.front()) +
+        " WHERE NOT (" + others + ")) ORDER BY " + JoinIdentifiers(keys.order);
+  }
+  return Apply(dataset, Values(std::move(plans)), options);
 }
 
 Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
@@ -337,13 +414,15 @@ Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t
   const std::string order = JoinIdentifiers(KeysFor(dataset).order);
   std::vector<DayPlan> plans;
   for (auto& f : files) {
+    // A compacted month stays one month file with the range cut out.
     DayPlan plan;
     plan.day = f.day;
+    plan.last_day = f.LastDay();
     bool whole_file = f.time_from >= start && f.time_to < end;
     if (!whole_file) {
-      const std::string kept =
-          "SELECT * FROM read_parquet(" + duck::QuoteLiteral(ctx_.Abs(f.path)) +
-          ") WHERE NOT (ts >= " + std::to_string(start) + " AND ts < " + std::to_string(end) + ")";
+      const std::string kept = "SELECT * FROM " + ReadParquet(ctx_, f) +
+                               " WHERE NOT (ts >= " + std::to_string(start) + " AND ts < " +
+                               std::to_string(end) + ")";
       plan.select_sql = kept + " ORDER BY " + order;
       if (options.dry_run) {
         DLAKE_ASSIGN_OR_RETURN(auto q, conn_.Query("SELECT count(*) FROM (" + kept + ")",
@@ -351,10 +430,47 @@ Result<WriteReport> DatasetWriter::DeleteRange(const DatasetId& dataset, int64_t
         plan.stats = FileStats{q.GetInt64(0, 0), 0, 0};
       }
     }
-    plan.old = std::move(f);
+    plan.old.push_back(std::move(f));
     plans.push_back(std::move(plan));
   }
   return Apply(dataset, plans, options);
+}
+
+Result<WriteReport> DatasetWriter::CompactMonths(const DatasetId& dataset,
+                                                 const std::vector<int64_t>& months,
+                                                 const WriteOptions& options) {
+  DLAKE_ASSIGN_OR_RETURN(auto lock, LockDataset(ctx_, dataset, options.dry_run || options.locked));
+  const std::string order = JoinIdentifiers(KeysFor(dataset).order);
+  std::vector<DayPlan> plans;
+  for (int64_t month : std::set<int64_t>(months.begin(), months.end())) {
+    DayPlan plan;
+    plan.day = MonthFirstDay(month);
+    plan.last_day = MonthLastDay(month);
+    // Listed again under the lock: a writer may have changed the month since it was chosen.
+    DLAKE_ASSIGN_OR_RETURN(plan.old, ctx_.manifest->FilesForDays(dataset, plan.day, plan.last_day));
+    if (plan.old.size() < 2) continue;
+    std::string list;
+    for (const auto& f : plan.old) {
+      list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(ctx_.Abs(f.path));
+    }
+    plan.select_sql =
+        "SELECT * FROM read_parquet([" + list + "], union_by_name = true) ORDER BY " + order;
+    if (options.dry_run) plan.stats = FileStats{plan.RowsBefore(), 0, 0};
+    plans.push_back(std::move(plan));
+  }
+  return Apply(dataset, plans, options);
+}
+
+Result<std::map<int64_t, FileStats>> DatasetWriter::StagedDays(const std::string& table) {
+  DLAKE_ASSIGN_OR_RETURN(
+      auto q, conn_.Query("SELECT ts // 86400000 AS day, count(*), min(ts), max(ts) FROM " + table +
+                              " GROUP BY day ORDER BY day",
+                          "grouping staged rows by day"));
+  std::map<int64_t, FileStats> out;
+  for (size_t i = 0; i < q.RowCount(); ++i) {
+    out.emplace(q.GetInt64(0, i), FileStats{q.GetInt64(1, i), q.GetInt64(2, i), q.GetInt64(3, i)});
+  }
+  return out;
 }
 
 Result<WriteReport> DatasetWriter::Apply(const DatasetId& dataset,

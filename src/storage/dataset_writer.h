@@ -5,8 +5,12 @@
 // manifest changes of the operation commit in one transaction. The dataset's lock file
 // serialises writers across processes. On failure every file this operation created is removed;
 // a crash leaves at most temporary files or orphans, which readers never see.
+//
+// A day inside a compacted month (one file for the whole closed month, written by CompactMonths)
+// is written by rewriting that month file: its rows with the day's changes, as a new month file.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +18,7 @@
 #include "dlake/common/status.h"
 #include "dlake/storage/write_report.h"
 #include "storage/context.h"
+#include "storage/day_file_writer.h"
 
 namespace dlake {
 namespace duck {
@@ -60,7 +65,16 @@ class DatasetWriter {
   Result<WriteReport> DeleteRange(const DatasetId& dataset, int64_t start, int64_t end,
                                   const WriteOptions& options);
 
+  // Rewrites each month holding a day in `months` whose files are two or more (as listed under
+  // the lock) as one month file in {YYYY}/{MM}/: the union by name of their rows, sorted by the
+  // dataset's order. One report line per month rewritten. Used by the Compactor, which decides
+  // which months qualify.
+  Result<WriteReport> CompactMonths(const DatasetId& dataset, const std::vector<int64_t>& months,
+                                    const WriteOptions& options);
+
  private:
+  // The staged rows of `table` (quoted) per UTC day: count, min(ts), max(ts).
+  Result<std::map<int64_t, FileStats>> StagedDays(const std::string& table);
   Result<WriteReport> Apply(const DatasetId& dataset, const std::vector<DayPlan>& plans,
                             const WriteOptions& options);
 

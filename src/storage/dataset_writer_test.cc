@@ -202,6 +202,22 @@ class DatasetWriterTest : public ::testing::Test {
     return writer.Merge(dataset_, staging, options);
   }
 
+  Result<WriteReport> Replace(TestLake& lake, const Staging& staging,
+                              const std::vector<int64_t>& days) {
+    DatasetWriter writer(lake.ctx, *conn_);
+    WriteOptions options;
+    options.source = "test:" + staging.table;
+    return writer.Replace(dataset_, staging, days, options);
+  }
+
+  Result<WriteReport> Compact(TestLake& lake, std::vector<int64_t> months, bool dry_run = false) {
+    DatasetWriter writer(lake.ctx, *conn_);
+    WriteOptions options;
+    options.source = "compact";
+    options.dry_run = dry_run;
+    return writer.CompactMonths(dataset_, months, options);
+  }
+
   Result<WriteReport> Delete(TestLake& lake, int64_t start, int64_t end, bool dry_run = false) {
     DatasetWriter writer(lake.ctx, *conn_);
     WriteOptions options;
@@ -226,8 +242,15 @@ class DatasetWriterTest : public ::testing::Test {
       if (!digest.ok()) continue;
       EXPECT_EQ(digest->sha256, f.sha256);
       EXPECT_EQ(static_cast<int64_t>(digest->bytes), f.bytes);
-      EXPECT_EQ(f.path,
-                PartitionDir(dataset_, f.day) + "/" + DataFileName(dataset_, f.day, f.sha256));
+      if (f.IsMonthFile()) {
+        EXPECT_EQ(f.day, MonthFirstDay(f.day));
+        EXPECT_EQ(f.LastDay(), MonthLastDay(f.day));
+        EXPECT_EQ(f.path,
+                  MonthDir(dataset_, f.day) + "/" + MonthFileName(dataset_, f.day, f.sha256));
+      } else {
+        EXPECT_EQ(f.path,
+                  PartitionDir(dataset_, f.day) + "/" + DataFileName(dataset_, f.day, f.sha256));
+      }
       auto q = conn_->Query("SELECT ts, close FROM read_parquet(" + duck::QuoteLiteral(path) + ")",
                             "reading " + f.path);
       EXPECT_THAT(q.status(), IsOk());
@@ -235,7 +258,8 @@ class DatasetWriterTest : public ::testing::Test {
       EXPECT_EQ(static_cast<int64_t>(q->RowCount()), f.rows);
       for (size_t r = 0; r < q->RowCount(); ++r) {
         const int64_t ts = q->GetInt64(0, r);
-        EXPECT_EQ(DayOf(ts), f.day);
+        EXPECT_GE(DayOf(ts), f.day);
+        EXPECT_LE(DayOf(ts), f.LastDay());
         if (r > 0) {
           EXPECT_LT(q->GetInt64(0, r - 1), ts) << "unsorted or duplicate ts";
         }
@@ -548,6 +572,149 @@ using Operation = std::function<Result<WriteReport>(TestLake&)>;
 
 // Each Env call failing in turn. `template_dir` holds the lake before the operation; each run
 // works on a fresh copy of it.
+// ---- Compacted months ----
+
+// kDay is 2024-01-01: days 0-30 are January, 31.. February.
+constexpr int64_t kFebruary = 31;
+
+TEST_F(DatasetWriterTest, CompactMonthsWritesOneSortedMonthFileAndKeepsTheRows) {
+  std::vector<Candle> rows = Hourly(0, 3, 10);
+  for (const auto& c : Hourly(20, 2, 50)) rows.push_back(c);
+  for (const auto& c : Hourly(kFebruary, 2, 90)) rows.push_back(c);
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(rows)).status());
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto before, lake_->manifest->Files(DatasetFilter::Of(dataset_)));
+  ASSERT_EQ(before.size(), 7u);
+
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport report, Compact(*lake_, {kDay + 10}));
+  ASSERT_EQ(report.days.size(), 1u);
+  EXPECT_EQ(report.days[0].action, DayAction::kReplaced);
+  EXPECT_EQ(report.days[0].day, kDay);
+  EXPECT_EQ(report.days[0].last_day, kDay + 30);
+  EXPECT_EQ(report.days[0].files_before, 5);
+  EXPECT_EQ(report.days[0].rows_before, 5 * kHoursPerDay);
+  EXPECT_EQ(report.days[0].rows_after, 5 * kHoursPerDay);
+
+  // January is one file in 2024/01/, February keeps its day files; the rows are the same.
+  EXPECT_EQ(Days(*lake_), (std::vector<int64_t>{0, kFebruary, kFebruary + 1}));
+  EXPECT_EQ(Rows(*lake_), AsMap(rows));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto after, lake_->manifest->Files(DatasetFilter::Of(dataset_)));
+  EXPECT_TRUE(after[0].IsMonthFile());
+  EXPECT_EQ(after[0].time_from, rows.front().ts);
+  EXPECT_EQ(after[0].time_to, Hour(21, 23));
+  LakeState state = StateOf(*lake_);
+  EXPECT_EQ(state.data_files.size(), 3u) << "the January day files are gone";
+  EXPECT_THAT(state.pending_deletes, IsEmpty());
+  EXPECT_THAT(state.temp_files, IsEmpty());
+  EXPECT_FALSE(fs::exists(lake_->ctx.Abs(PartitionDir(dataset_, kDay)))) << "day folder pruned";
+
+  // Compacting again finds a single file: nothing to do.
+  const LakeState compacted = StateOf(*lake_);
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport again, Compact(*lake_, {kDay}));
+  EXPECT_THAT(again.days, IsEmpty());
+  EXPECT_EQ(StateOf(*lake_), compacted);
+}
+
+TEST_F(DatasetWriterTest, CompactMonthsDryRunWritesNothing) {
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(Hourly(0, 4, 10))).status());
+  const LakeState before = StateOf(*lake_);
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport report, Compact(*lake_, {kDay}, /*dry_run=*/true));
+  ASSERT_EQ(report.days.size(), 1u);
+  EXPECT_EQ(report.days[0].files_before, 4);
+  EXPECT_EQ(report.days[0].rows_after, 4 * kHoursPerDay);
+  EXPECT_EQ(StateOf(*lake_), before);
+}
+
+TEST_F(DatasetWriterTest, MergeIntoACompactedMonthRewritesTheMonthFile) {
+  const std::vector<Candle> old_rows = Hourly(0, 3, 10);
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(old_rows)).status());
+  DLAKE_ASSERT_OK(Compact(*lake_, {kDay}).status());
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto month, lake_->manifest->Files(DatasetFilter::Of(dataset_)));
+  ASSERT_EQ(month.size(), 1u);
+
+  // Day 1 changed, day 9 new (both January), day kFebruary new: one month rewrite, one new day.
+  std::vector<Candle> input;
+  for (int h = 0; h < 6; ++h) input.push_back({Hour(1, h), 7000.0 + h});
+  for (const auto& c : Hourly(9, 1, 300)) input.push_back(c);
+  for (const auto& c : Hourly(kFebruary, 1, 400)) input.push_back(c);
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport report, Merge(*lake_, Stage(input)));
+  EXPECT_THAT(Actions(report), ElementsAre(DayAction::kReplaced, DayAction::kCreated));
+  EXPECT_EQ(report.days[0].day, kDay);
+  EXPECT_EQ(report.days[0].last_day, kDay + 30);
+  EXPECT_EQ(report.days[0].rows_before, 3 * kHoursPerDay);
+  EXPECT_EQ(report.days[0].rows_after, 4 * kHoursPerDay);
+
+  EXPECT_EQ(Rows(*lake_), Merged(AsMap(old_rows), input));
+  EXPECT_EQ(Days(*lake_), (std::vector<int64_t>{0, kFebruary}));
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto files, lake_->manifest->Files(DatasetFilter::Of(dataset_)));
+  EXPECT_TRUE(files[0].IsMonthFile());
+  EXPECT_NE(files[0].path, month[0].path);
+  EXPECT_FALSE(fs::exists(lake_->ctx.Abs(month[0].path)));
+  EXPECT_FALSE(files[1].IsMonthFile());
+
+  // The same rows again: the month's content is unchanged, so nothing is written.
+  const LakeState before = StateOf(*lake_);
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport same, Merge(*lake_, Stage(input)));
+  EXPECT_THAT(Actions(same), ElementsAre(DayAction::kUnchanged, DayAction::kUnchanged));
+  EXPECT_EQ(StateOf(*lake_), before);
+}
+
+TEST_F(DatasetWriterTest, ReplaceDaysOfACompactedMonthKeepsItsOtherDays) {
+  const std::vector<Candle> old_rows = Hourly(0, 4, 10);
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(old_rows)).status());
+  DLAKE_ASSERT_OK(Compact(*lake_, {kDay}).status());
+
+  // Day 1 gets two rows only; day 2 is listed with nothing staged: it is emptied.
+  const std::vector<Candle> input = {{Hour(1, 3), 1.5}, {Hour(1, 4), 2.5}};
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport report,
+                             Replace(*lake_, Stage(input), {kDay + 1, kDay + 2}));
+  EXPECT_THAT(Actions(report), ElementsAre(DayAction::kReplaced));
+  std::map<int64_t, double> expected;
+  for (const auto& c : old_rows) {
+    if (DayOf(c.ts) != kDay + 1 && DayOf(c.ts) != kDay + 2) expected[c.ts] = c.close;
+  }
+  for (const auto& c : input) expected[c.ts] = c.close;
+  EXPECT_EQ(Rows(*lake_), expected);
+  EXPECT_EQ(Days(*lake_), (std::vector<int64_t>{0}));
+}
+
+TEST_F(DatasetWriterTest, DeleteInsideACompactedMonthRewritesTheMonthFile) {
+  const std::vector<Candle> rows = Hourly(0, 4, 10);
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(rows)).status());
+  DLAKE_ASSERT_OK(Compact(*lake_, {kDay}).status());
+
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport report, Delete(*lake_, Hour(1, 12), Hour(3, 0)));
+  EXPECT_THAT(Actions(report), ElementsAre(DayAction::kReplaced));
+  std::map<int64_t, double> expected;
+  for (const auto& c : rows) {
+    if (c.ts < Hour(1, 12) || c.ts >= Hour(3, 0)) expected[c.ts] = c.close;
+  }
+  EXPECT_EQ(Rows(*lake_), expected);
+  EXPECT_EQ(Days(*lake_), (std::vector<int64_t>{0}));
+
+  // Deleting the rest removes the month file.
+  DLAKE_ASSERT_OK_AND_ASSIGN(WriteReport all, Delete(*lake_, Hour(0, 0), Hour(4, 0)));
+  EXPECT_THAT(Actions(all), ElementsAre(DayAction::kRemoved));
+  EXPECT_THAT(Days(*lake_), IsEmpty());
+  EXPECT_THAT(StateOf(*lake_).data_files, IsEmpty());
+}
+
+TEST_F(DatasetWriterTest, FilesForDaysFindsTheMonthFileOfAnyOfItsDays) {
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(Hourly(0, 2, 10))).status());
+  DLAKE_ASSERT_OK(Merge(*lake_, Stage(Hourly(kFebruary, 2, 10))).status());
+  DLAKE_ASSERT_OK(Compact(*lake_, {kDay}).status());
+  for (int64_t day : {kDay, kDay + 15, kDay + 30}) {
+    DLAKE_ASSERT_OK_AND_ASSIGN(auto files, lake_->manifest->FilesForDays(dataset_, day, day));
+    ASSERT_EQ(files.size(), 1u) << FormatDay(day);
+    EXPECT_TRUE(files[0].IsMonthFile());
+  }
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto span,
+                             lake_->manifest->FilesForDays(dataset_, kDay + 30, kDay + kFebruary));
+  EXPECT_EQ(span.size(), 2u);
+  DLAKE_ASSERT_OK_AND_ASSIGN(
+      auto feb, lake_->manifest->FilesForDays(dataset_, kDay + kFebruary, kDay + kFebruary + 5));
+  EXPECT_EQ(feb.size(), 2u) << "the January file ends before February";
+}
+
 class DatasetWriterFaultTest : public DatasetWriterTest {
  protected:
   void SetUp() override {
@@ -668,6 +835,11 @@ class DatasetWriterFaultTest : public DatasetWriterTest {
     return [this](TestLake& lake) { return Delete(lake, Hour(1, 12), Hour(3, 12)); };
   }
 
+  // Template: days 0-3 stored. The compaction writes them as one month file.
+  Operation CompactOp() {
+    return [this](TestLake& lake) { return Compact(lake, {kDay}); };
+  }
+
   std::string template_dir_;
   Staging staging_;
 };
@@ -691,6 +863,11 @@ TEST_F(DatasetWriterFaultTest, DeleteWithOneFailingEnvCallLeavesTheLakeAsItWas) 
 TEST_F(DatasetWriterFaultTest, DeleteFailingFromEachEnvCallOnKeepsTheOldFiles) {
   PrepareDelete();
   EXPECT_GE(FailEachCallInTurn(DeleteOp(), /*transient=*/false), 2 * 3);
+}
+
+TEST_F(DatasetWriterFaultTest, CompactionWithOneFailingEnvCallLeavesTheLakeAsItWas) {
+  PrepareDelete();  // days 0-3 stored
+  EXPECT_GE(FailEachCallInTurn(CompactOp(), /*transient=*/true), 3);
 }
 
 }  // namespace

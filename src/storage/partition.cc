@@ -25,6 +25,29 @@ std::string DataFileName(const DatasetId& dataset, int64_t day, std::string_view
          std::string(sha256.substr(0, 12)) + ".parquet";
 }
 
+std::string MonthDir(const DatasetId& dataset, int64_t day) {
+  CivilDate c = CivilFromDay(day);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d/%02d", c.year, c.month);
+  return DatasetDir(dataset) + "/" + buf;
+}
+
+std::string MonthFileName(const DatasetId& dataset, int64_t day, std::string_view sha256) {
+  return dataset.symbol + "-" + dataset.period + "-" + FormatDay(day).substr(0, 7) + "-" +
+         std::string(sha256.substr(0, 12)) + ".parquet";
+}
+
+int64_t MonthFirstDay(int64_t day) {
+  CivilDate c = CivilFromDay(day);
+  return DayFromCivil(c.year, c.month, 1);
+}
+
+int64_t MonthLastDay(int64_t day) {
+  CivilDate c = CivilFromDay(day);
+  return c.month == 12 ? DayFromCivil(c.year + 1, 1, 1) - 1
+                       : DayFromCivil(c.year, c.month + 1, 1) - 1;
+}
+
 std::string DatasetLockPath(const DatasetId& dataset) {
   return std::string(kLocksDir) + "/" + dataset.exchange + "." + dataset.market + "." +
          dataset.symbol + "." + dataset.type + "." + dataset.period + ".lock";

@@ -23,6 +23,17 @@ TEST(PartitionTest, PathsFollowTheLayout) {
   EXPECT_EQ(DatasetLockPath(id), ".locks/BINANCE.FUTURES.BTCUSDT.raw.1m.lock");
 }
 
+TEST(PartitionTest, MonthFilesLiveInTheMonthFolder) {
+  DLAKE_ASSERT_OK_AND_ASSIGN(auto id, DatasetId::Make("binance", "spot", "ETHUSDT", "raw", "1d"));
+  EXPECT_EQ(MonthDir(id, DayFromCivil(2024, 2, 17)), "data/BINANCE/SPOT/ETHUSDT/raw/1d/2024/02");
+  EXPECT_EQ(MonthFileName(id, DayFromCivil(2024, 2, 1), "0123456789abcdef0123"),
+            "ETHUSDT-1d-2024-02-0123456789ab.parquet");
+  EXPECT_EQ(MonthFirstDay(DayFromCivil(2024, 2, 17)), DayFromCivil(2024, 2, 1));
+  EXPECT_EQ(MonthLastDay(DayFromCivil(2024, 2, 17)), DayFromCivil(2024, 2, 29));  // leap year
+  EXPECT_EQ(MonthLastDay(DayFromCivil(2023, 12, 1)), DayFromCivil(2023, 12, 31));
+  EXPECT_EQ(MonthFirstDay(DayFromCivil(2023, 12, 31)), DayFromCivil(2023, 12, 1));
+}
+
 TEST(PartitionTest, TempNamesAreUniqueAndRecognised) {
   const std::string a = TempFileName("day.parquet");
   const std::string b = TempFileName("day.parquet");

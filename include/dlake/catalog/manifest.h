@@ -27,10 +27,15 @@ class Database;
 
 // One data file as the manifest records it.
 struct FileEntry {
+  static constexpr int64_t kSameDay = INT64_MIN;
+
   int64_t id = 0;
   DatasetId dataset;
-  std::string path;       // relative to the lake root, '/'-separated
-  int64_t day = 0;        // UTC day number (days since 1970-01-01) of the partition
+  std::string path;  // relative to the lake root, '/'-separated
+  int64_t day = 0;   // UTC day number (days since 1970-01-01) of the partition
+  // The last day the file covers: `day` for a day file; for a compacted month file `day` is the
+  // month's first day and this its last. kSameDay (the default) means `day`.
+  int64_t last_day = kSameDay;
   int64_t time_from = 0;  // smallest ts in the file, ms
   int64_t time_to = 0;    // largest ts in the file, ms (inclusive)
   int64_t rows = 0;
@@ -41,6 +46,9 @@ struct FileEntry {
   std::string source;           // what produced it: a CSV path, an exchange request, a job id
   std::string metadata = "{}";  // free-form JSON
   std::string columns;          // JSON array of the file's column names; "" if unknown
+
+  int64_t LastDay() const { return last_day == kSameDay ? day : last_day; }
+  bool IsMonthFile() const { return LastDay() != day; }
 };
 
 // What one day of an aggregated dataset was built from: a canonical description of the source
@@ -73,7 +81,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 7;
+  static constexpr int kLatestVersion = 8;
 
   struct OpenOptions {
     bool create = false;                  // create the file if missing
@@ -93,7 +101,8 @@ class Manifest {
 
   Result<int> SchemaVersion();
 
-  // Files of `dataset` whose partition day lies in [first_day, last_day], ordered by day.
+  // Files of `dataset` covering any day in [first_day, last_day] (a day file of such a day, or a
+  // month file overlapping it), ordered by day. One indexed range scan.
   Result<std::vector<FileEntry>> FilesForDays(const DatasetId& dataset, int64_t first_day,
                                               int64_t last_day);
   // Files of `dataset` holding rows in [start, end) ms, ordered by day. One indexed query.

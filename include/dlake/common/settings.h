@@ -36,6 +36,7 @@ inline constexpr std::string_view kCmcRequestsPerMinute = "cmc.requests_per_minu
 inline constexpr std::string_view kCmcMonthlyCredits = "cmc.monthly_credits";
 inline constexpr std::string_view kCmcCreditBuffer = "cmc.credit_buffer";
 inline constexpr std::string_view kWarehouseUrl = "warehouse.url";
+inline constexpr std::string_view kMaintainCompactMonthBytes = "maintain.compact_month_bytes";
 inline constexpr std::string_view kManifestBackupsKeep = "manifest.backups_keep";
 }  // namespace setting
 

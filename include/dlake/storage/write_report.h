@@ -17,6 +17,8 @@ enum class DayAction {
 };
 const char* DayActionName(DayAction action);
 
+// One partition a write touched: a day, or a compacted month (doc/layout.md), whose first day
+// is `day` and last day `last_day`.
 struct DayChange {
   int64_t day = 0;  // UTC day number
   DayAction action = DayAction::kUnchanged;
@@ -25,6 +27,8 @@ struct DayChange {
   int64_t bytes_before = 0;  // size of the stored file before, 0 if none
   int64_t bytes_after = 0;   // size of the file after, 0 if removed
   std::string path;          // the file now holding the day (empty if removed)
+  int64_t last_day = 0;      // == day, or the last day of a compacted month
+  int64_t files_before = 0;  // stored files replaced: 0 or 1, several when a month is compacted
 };
 
 struct WriteReport {
