@@ -108,3 +108,5 @@ void AddWarehouseAndGoldCommands(CLI::App& app, GlobalOptions& global);
 void AddBackupCommands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace dlake::cli
+// `dlake maintain [compact | cleanup]` (cmd_maintain.cc).
+void AddMaintainCommands(CLI::App& app, GlobalOptions& global);

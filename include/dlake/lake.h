@@ -23,6 +23,7 @@
 #include "dlake/lakehouse/transform.h"
 #include "dlake/runtime/runtime.h"
 #include "dlake/storage/read_request.h"
+#include "dlake/storage/compaction.h"
 #include "dlake/storage/write_report.h"
 #include "dlake/warehouse/warehouse.h"
 
@@ -110,6 +111,37 @@ struct RestoreRequest;
 struct RestoreReport;
 
 class Lake {
+// `dlake maintain cleanup` (doc/maintain.md).
+struct CleanupRequest {
+  bool dry_run = false;                 // report what would go, remove nothing
+  int64_t grace_ms = 24 * 3600 * 1000;  // orphans younger than this stay (default 24 h)
+};
+
+struct CleanupReport {
+  bool dry_run = false;
+  // What was removed (in a dry run: what would be), lake-relative.
+  std::vector<std::string> leftovers;        // temporary files and spill folders of dead processes
+  std::vector<std::string> pending_deletes;  // replaced files no reader needed any more
+  std::vector<std::string> orphans;          // unlisted files older than the grace period
+  std::vector<std::string> young_orphans;    // unlisted files kept: younger than the grace period
+  int64_t pending_in_use = 0;  // replaced files kept because a reader holds their dataset
+  int64_t bytes_freed = 0;     // 0 in a dry run
+};
+
+// `dlake maintain`: compaction, cleanup and a verify without data checks, in that order.
+struct MaintainRequest {
+  bool dry_run = false;
+  int64_t grace_ms = CleanupRequest{}.grace_ms;
+};
+
+struct MaintainReport {
+  CompactReport compact;
+  CleanupReport cleanup;
+  VerifyReport verify;          // check_data = false
+  std::string manifest_backup;  // the automatic backup taken afterwards ("" in a dry run)
+  bool ok() const { return verify.ok(); }
+};
+
  public:
   // Creates a lake in `dir` (creating the folder) or opens the one there. A lake whose
   // manifest was deleted gets a new, empty one; its old data files then show as orphans.
@@ -170,6 +202,16 @@ class Lake {
 
   // ---- The CoinMarketCap pipeline (doc/cmc.md) ----
   // Extracts CoinMarketCap snapshots into the bronze layer: the API at cmc.url, paced by
+  // ---- Maintenance (doc/maintain.md) ----
+  // Merges the day files of closed months into month files (doc/layout.md "Compaction").
+  Result<CompactReport> Compact(const CompactRequest& request);
+  // Removes dead processes' temporary files, replaced files no reader needs and old orphans.
+  Result<CleanupReport> Cleanup(const CleanupRequest& request);
+  // Compact, Cleanup and Verify (no data checks), then an automatic manifest backup
+  // (metadata/manifest-backups/, keeping manifest.backups_keep). Verify's findings are in the
+  // report (ok()), not an error.
+  Result<MaintainReport> Maintain(const MaintainRequest& request);
+
   // cmc.requests_per_minute, the key from $CMC_API_KEY or the file cmc.key_file. The report
   // says per endpoint what was written; endpoint failures are in it (ok() false), while a bad
   // request, a missing key or a run over the credit budget is an error before any request.

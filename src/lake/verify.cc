@@ -1,5 +1,3 @@
-#include <signal.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -10,6 +8,7 @@
 #include "common/file_util.h"
 #include "dlake/common/time.h"
 #include "lake/lake_impl.h"
+#include "lake/strays.h"
 #include "storage/dataset_keys.h"
 #include "storage/dataset_locks.h"
 #include "storage/partition.h"
@@ -18,31 +17,6 @@ namespace dlake {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Top-level folders under data/ that belong to other modules (features, medallion layers).
-// Bronze files are lake files and checked on their own (CheckBronze); silver holds Delta tables,
-// whose _delta_log lists their files.
-const std::set<std::string> kReservedDataDirs = {"features", "bronze", "silver", "gold"};
-using layout::kBronzeDir;
-
-bool ProcessAlive(const std::string& pid_text) {
-  char* end = nullptr;
-  long pid = std::strtol(pid_text.c_str(), &end, 10);
-  if (end == pid_text.c_str() || pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-// The pid in ".tmp-<pid>-<n>-<name>".
-std::string TempOwnerPid(const std::string& name) {
-  std::string rest = name.substr(storage::kTempPrefix.size());
-  return rest.substr(0, rest.find('-'));
-}
-
-// Does the dataset folder "E/M/S/T/P" (relative to data/) match the filter?
-bool DirMatches(const DatasetFilter& filter, const std::vector<std::string>& parts) {
-  if (parts.size() < 5) return true;
-  return filter.Matches(DatasetId{parts[0], parts[1], parts[2], parts[3], parts[4]});
-}
 
 // Missing files and checksum mismatches of manifest rows (FileEntry or LakeFile).
 template <typename Entry>
@@ -68,66 +42,15 @@ void CheckFiles(const StorageContext& ctx, const std::vector<Entry>& files, Veri
   }
 }
 
-// Walks data/ for files the manifest does not list and temporary leftovers.
-void FindStrays(const StorageContext& ctx, const DatasetFilter& filter,
-                const std::unordered_set<std::string>& listed, VerifyReport& report) {
-  const fs::path data = ctx.Abs(storage::kDataDir);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(data, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    fs::path rel = fs::relative(it->path(), data);
-    std::vector<std::string> parts;
-    for (const auto& p : rel) parts.push_back(p.string());
-    if (it.depth() == 0 && it->is_directory() && kReservedDataDirs.count(parts[0])) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_directory()) {
-      if (parts.size() == 5 && !DirMatches(filter, parts)) it.disable_recursion_pending();
-      continue;
-    }
-    if (!DirMatches(filter, parts)) continue;
-    const std::string name = it->path().filename().string();
-    const std::string lake_rel = std::string(storage::kDataDir) + "/" + rel.generic_string();
-    if (storage::IsTempName(name)) {
-      // A live writer's temporary file is work in progress, not a leftover.
-      if (!ProcessAlive(TempOwnerPid(name))) report.leftovers.push_back(lake_rel);
-    } else if (!listed.count(lake_rel)) {
-      report.orphans.push_back(lake_rel);
-    }
-  }
-  // Spill folders of DuckDB instances whose process is gone.
-  for (const auto& entry : fs::directory_iterator(ctx.Abs(storage::kTmpDir), ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.starts_with("duckdb-") && !ProcessAlive(name.substr(7))) {
-      report.leftovers.push_back(std::string(storage::kTmpDir) + "/" + name);
-    }
-  }
-}
-
 // Bronze snapshots: each registered file is present with its checksum; files under data/bronze
 // that the manifest does not list are orphans (temporary files of dead writers: leftovers).
 Status CheckBronze(const StorageContext& ctx, VerifyReport& report) {
   DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->LakeFiles(kLakeFileBronze, ""));
   CheckFiles(ctx, files, report);
-  std::unordered_set<std::string> listed;
-  for (const auto& f : files) listed.insert(f.path);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(ctx.Abs(std::string(kBronzeDir)), ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_directory()) continue;
-    const std::string name = it->path().filename().string();
-    const std::string rel =
-        std::string(kBronzeDir) + "/" +
-        fs::relative(it->path(), ctx.Abs(std::string(kBronzeDir))).generic_string();
-    if (storage::IsTempName(name)) {
-      if (!ProcessAlive(TempOwnerPid(name))) report.leftovers.push_back(rel);
-    } else if (!listed.count(rel)) {
-      report.orphans.push_back(rel);
-    }
-  }
+  Strays strays;
+  FindBronzeStrays(ctx, files, strays);
+  report.leftovers.insert(report.leftovers.end(), strays.leftovers.begin(), strays.leftovers.end());
+  report.orphans.insert(report.orphans.end(), strays.orphans.begin(), strays.orphans.end());
   return Status::Ok();
 }
 
@@ -225,67 +148,6 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
   return Status::Ok();
 }
 
-// The dataset a lake-relative data path belongs to, if it lies inside a dataset folder.
-std::optional<DatasetId> DatasetOfPath(const std::string& rel) {
-  std::vector<std::string> parts;
-  for (const auto& p : fs::path(rel)) parts.push_back(p.string());
-  if (parts.size() < 7 || parts[0] != storage::kDataDir) return std::nullopt;
-  auto id = DatasetId::Make(parts[1], parts[2], parts[3], parts[4], parts[5]);
-  if (!id.ok() ||
-      id->Path() != parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4] + "/" + parts[5]) {
-    return std::nullopt;
-  }
-  return *id;
-}
-
-Result<std::unordered_set<std::string>> ListedPaths(const StorageContext& ctx,
-                                                    const DatasetFilter& filter) {
-  std::unordered_set<std::string> listed;
-  DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(filter));
-  for (const auto& f : files) listed.insert(f.path);
-  DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(filter));
-  listed.insert(pending.begin(), pending.end());
-  return listed;
-}
-
-// Removes leftovers, and orphans that still are orphans while their dataset's write lock is
-// held: a writer renames its new files into place before its manifest commit, so without the
-// lock a file seen as an orphan may be about to be committed. Then deletes pending deletes no
-// reader needs any more.
-Status Repair(const StorageContext& ctx, const DatasetFilter& filter, VerifyReport& report) {
-  auto remove = [&](const std::string& rel) {
-    std::error_code ec;
-    if (fs::remove_all(ctx.Abs(rel), ec) > 0 && !ec) ++report.removed;
-  };
-  for (const auto& rel : report.leftovers) remove(rel);  // their processes are gone
-
-  std::map<std::string, std::pair<DatasetId, std::vector<std::string>>> by_dataset;
-  for (const auto& rel : report.orphans) {
-    std::optional<DatasetId> id = DatasetOfPath(rel);
-    if (!id) {
-      remove(rel);  // outside any dataset folder: no writer puts files there
-      continue;
-    }
-    auto& entry = by_dataset[id->Path()];
-    entry.first = *id;
-    entry.second.push_back(rel);
-  }
-  DLAKE_ASSIGN_OR_RETURN(auto pending, ctx.manifest->PendingDeletes(filter));
-  for (const auto& rel : pending) {
-    if (std::optional<DatasetId> id = DatasetOfPath(rel)) by_dataset[id->Path()].first = *id;
-  }
-  for (auto& [name, entry] : by_dataset) {
-    const DatasetId& id = entry.first;
-    DLAKE_ASSIGN_OR_RETURN(FileLock lock, storage::LockForWriting(ctx, id));
-    DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, DatasetFilter::Of(id)));
-    for (const auto& rel : entry.second) {
-      if (!listed.count(rel)) remove(rel);
-    }
-    DLAKE_RETURN_IF_ERROR(storage::CollectGarbage(ctx, id));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 bool VerifyReport::ok() const {
@@ -332,7 +194,10 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
     report.datasets.push_back(std::move(check));
   }
   DLAKE_ASSIGN_OR_RETURN(auto listed, ListedPaths(ctx, DatasetFilter{}));
-  FindStrays(ctx, request.filter, listed, report);
+  Strays strays;
+  FindDatasetStrays(ctx, request.filter, listed, strays);
+  report.orphans = std::move(strays.orphans);
+  report.leftovers = std::move(strays.leftovers);
   const bool whole_lake = request.filter.exchange.empty() && request.filter.market.empty() &&
                           request.filter.symbol.empty() && request.filter.type.empty() &&
                           request.filter.period.empty();
@@ -349,7 +214,12 @@ Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request) 
   }
   DLAKE_ASSIGN_OR_RETURN(report.pending_deletes, ctx.manifest->PendingDeletes(request.filter));
   if (request.repair) {
-    DLAKE_RETURN_IF_ERROR(Repair(ctx, request.filter, report));
+    // Everything found is removed, whatever its age: the user asked for it.
+    std::vector<std::string> removed;
+    int64_t bytes = 0;
+    DLAKE_RETURN_IF_ERROR(RemoveStrays(ctx, request.filter,
+                                       Strays{report.leftovers, report.orphans}, removed, bytes));
+    report.removed = static_cast<int64_t>(removed.size());
     DLAKE_ASSIGN_OR_RETURN(report.pending_deletes, ctx.manifest->PendingDeletes(request.filter));
   }
   return report;
