@@ -30,6 +30,7 @@ Json FileJson(const FileEntry& f) {
           {"period", f.dataset.period},
           {"path", f.path},
           {"day", FormatDay(f.day)},
+          {"last_day", FormatDay(f.LastDay())},
           {"time_from", f.time_from},
           {"time_to", f.time_to},
           {"rows", f.rows},
