@@ -62,6 +62,10 @@ class TempDir {
 
 void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);
+// Sets a file's modification time `age_ms` before now (fails the test if it cannot).
+void SetFileAge(const std::string& path, int64_t age_ms);
+// A process id no process has: a child that has exited and been reaped.
+int ExitedPid();
 // Regular files under `dir`, relative, sorted; `skip_hidden` drops names starting with '.'.
 std::vector<std::string> ListFilesRecursive(const std::string& dir, bool skip_hidden = false);
 // path -> sha256 of every regular file under dir (relative paths).

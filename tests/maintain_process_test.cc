@@ -2,9 +2,6 @@
 // compaction, the cleanup and the verify; the lake holds the same candles afterwards, in one
 // month file; dry runs change nothing; a lake with problems exits 1.
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -23,22 +20,6 @@ nlohmann::json ParseJson(const ProcessResult& r) {
   return json;
 }
 
-pid_t DeadPid() {
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return pid;
-}
-
-void AgeByDays(const std::string& path, int days) {
-  const int64_t ms = Env::Default()->NowMs() - days * kMsPerDay;
-  struct timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ms / 1000;
-  times[0].tv_nsec = times[1].tv_nsec = 0;
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
-}
-
 TEST(MaintainProcessTest, JsonReportsCompactionCleanupAndVerifyAndTheRowsStay) {
   TempDir tmp;
   const std::string lake = tmp.Join("lake");
@@ -47,11 +28,11 @@ TEST(MaintainProcessTest, JsonReportsCompactionCleanupAndVerifyAndTheRowsStay) {
   IngestCsv(lake, WriteKlines(tmp.Join("k.csv"), klines));
   const Candles expected = CandlesOf(klines);
   const std::string day_dir = lake + "/data/BINANCE/FUTURES/BTCUSDT/raw/1m/2024/01/02";
-  const std::string leftover = day_dir + "/.tmp-" + std::to_string(DeadPid()) + "-3-day.parquet";
+  const std::string leftover = day_dir + "/.tmp-" + std::to_string(ExitedPid()) + "-3-day.parquet";
   const std::string orphan = day_dir + "/lost.parquet";
   WriteFile(leftover, "half a file");
   WriteFile(orphan, "nobody lists me");
-  AgeByDays(orphan, 2);
+  SetFileAge(orphan, 2 * kMsPerDay);
 
   // Dry runs: reports, no change.
   const auto before = LakeChecksums(lake);

@@ -1,8 +1,5 @@
 // Lake::Compact, Lake::Cleanup and Lake::Maintain on real files (doc/maintain.md).
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -24,24 +21,6 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr int64_t kJan1 = 1704067200000;  // 2024-01-01T00:00:00Z
-
-// A pid no process has: a child that has exited and been reaped.
-pid_t DeadPid() {
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return pid;
-}
-
-// Sets a file's modification time `age_ms` into the past.
-void Age(const std::string& path, int64_t age_ms) {
-  const int64_t ms = Env::Default()->NowMs() - age_ms;
-  struct timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ms / 1000;
-  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1000000;
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
-}
 
 class LakeMaintainTest : public ::testing::Test {
  protected:
@@ -113,13 +92,14 @@ TEST_F(LakeMaintainTest, VerifyIsCleanAfterCompactionAndTheRowsAreTheSame) {
 }
 
 TEST_F(LakeMaintainTest, CleanupRemovesDeadWritersTempFilesAndOldOrphansOnly) {
-  const std::string dead = Plant("2024/01/01/.tmp-" + std::to_string(DeadPid()) + "-7-day.parquet");
+  const std::string dead =
+      Plant("2024/01/01/.tmp-" + std::to_string(testing::ExitedPid()) + "-7-day.parquet");
   const std::string live =
       Plant("2024/01/01/.tmp-" + std::to_string(::getpid()) + "-7-day.parquet");
   const std::string old_orphan = Plant("2024/01/02/old-orphan.parquet");
   const std::string young_orphan = Plant("2024/01/02/young-orphan.parquet");
-  Age(root_ + "/" + old_orphan, 25 * kMsPerHour);
-  Age(root_ + "/" + young_orphan, 23 * kMsPerHour);
+  testing::SetFileAge(root_ + "/" + old_orphan, 25 * kMsPerHour);
+  testing::SetFileAge(root_ + "/" + young_orphan, 23 * kMsPerHour);
   const auto before = testing::Checksums(root_ + "/data");
 
   CleanupRequest dry;
@@ -154,8 +134,8 @@ TEST_F(LakeMaintainTest, CleanupLeavesOtherLayersAlone) {
   const std::string silver = root_ + "/data/silver/t/part-0.parquet";
   testing::WriteFile(gold, "dump");
   testing::WriteFile(silver, "delta data");
-  Age(gold, 30 * kMsPerDay);
-  Age(silver, 30 * kMsPerDay);
+  testing::SetFileAge(gold, 30 * kMsPerDay);
+  testing::SetFileAge(silver, 30 * kMsPerDay);
   DLAKE_ASSERT_OK_AND_ASSIGN(CleanupReport done, lake_->Cleanup(CleanupRequest{}));
   EXPECT_THAT(done.orphans, IsEmpty());
   EXPECT_TRUE(fs::exists(gold));
@@ -163,7 +143,8 @@ TEST_F(LakeMaintainTest, CleanupLeavesOtherLayersAlone) {
 }
 
 TEST_F(LakeMaintainTest, MaintainCompactsCleansVerifiesAndBacksUpTheManifest) {
-  const std::string dead = Plant("2024/01/01/.tmp-" + std::to_string(DeadPid()) + "-1-day.parquet");
+  const std::string dead =
+      Plant("2024/01/01/.tmp-" + std::to_string(testing::ExitedPid()) + "-1-day.parquet");
   DLAKE_ASSERT_OK_AND_ASSIGN(MaintainReport report, lake_->Maintain(MaintainRequest{}));
   EXPECT_EQ(report.compact.Months(), 1);
   EXPECT_THAT(report.cleanup.leftovers, ElementsAre(dead));
