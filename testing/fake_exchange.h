@@ -11,7 +11,9 @@
 // and the payloads in ../shared/api-samples; facts tagged [U] there are switches in the options.
 //
 // Market data is generated, never stored: a candle is a pure function of (market, symbol,
-// interval, open time) and, for the still-open last candle only, of "now". ExpectedCandles() and
+// interval, open time) and, for the still-open last candle only, of "now". As on the real
+// exchanges, every interval coarser than 1m is the exact aggregate of the 1m candles it covers
+// (first open, max high, min low, last close, summed quantities and trades). ExpectedCandles() and
 // ExpectedFunding() return exactly what the endpoints serve, so tests compute expectations with
 // them instead of hard-coding numbers.
 //
@@ -53,9 +55,10 @@ struct FakeTimeRange {
   int64_t end_ms = 0;
 };
 
-// A symbol and its history. A candle exists when its interval overlaps [listing_ms, delist_ms)
-// and has opened by Now(), unless the candle lies entirely inside a downtime range (so a daily
-// candle survives a two-hour outage; 1m candles inside it are missing, with no filler).
+// A symbol and its history. A 1m (1s) candle exists when its interval overlaps
+// [listing_ms, delist_ms) and has opened by Now(), unless it lies entirely inside a downtime
+// range; missing ones have no filler. A coarser candle exists when it holds an existing 1m candle
+// and sums only those (so a daily candle survives a two-hour outage, without those two hours).
 // Funding happens at every multiple of funding_interval_ms in [listing_ms, delist_ms), downtime
 // or not.
 struct FakeSymbol {

@@ -12,21 +12,38 @@ namespace dlake::testing::fake_exchange_internal {
 namespace {
 
 constexpr int64_t kMondayOffsetMs = 4 * kMsPerDay;  // 1970-01-05, the first Monday
+constexpr Interval kMinute{Calendar::kFixed, kMsPerMinute};
+// Cached closed days and hours per series (~130 bytes each): 179 years of days, 7 of hours.
+constexpr size_t kMaxCachedDays = size_t{1} << 16;
+constexpr size_t kMaxCachedHours = size_t{1} << 16;
+
+bool IsGenerated(const Interval& iv) {
+  return iv.calendar == Calendar::kFixed && iv.ms <= kMsPerMinute;
+}
+
+bool Aligned(int64_t t, int64_t unit) { return t == FloorDiv(t, unit) * unit; }
 
 bool IsBybit(FakeMarket m) {
   return m == FakeMarket::kBybitSpot || m == FakeMarket::kBybitLinear ||
          m == FakeMarket::kBybitInverse;
 }
 
-uint64_t Mix64(uint64_t x) {  // splitmix64 finaliser
+[[gnu::always_inline]] inline uint64_t Mix64(uint64_t x) {  // splitmix64 finaliser
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
 
-uint64_t Hash(uint64_t seed, int64_t key, uint64_t salt) {
+[[gnu::always_inline]] inline uint64_t Hash(uint64_t seed, int64_t key, uint64_t salt) {
   return Mix64(seed ^ Mix64(static_cast<uint64_t>(key) ^ Mix64(salt)));
+}
+
+// std::llround (half away from zero), exactly, without the library call: x - trunc(x) is exact.
+[[gnu::always_inline]] inline int64_t Round(double x) {
+  const auto whole = static_cast<int64_t>(x);
+  const double fraction = x - static_cast<double>(whole);
+  return fraction >= 0.5 ? whole + 1 : fraction <= -0.5 ? whole - 1 : whole;
 }
 
 double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }  // [0, 1)
@@ -150,19 +167,29 @@ int64_t AlignUp(const Interval& iv, int64_t t) {
 // ---- Series ----
 
 Series::Series(const FakeSymbol& symbol, FakeMarket market)
-    : symbol_(symbol), market_(market), seed_(SeriesSeed(market, symbol.symbol)) {}
+    : symbol_(symbol),
+      market_(market),
+      seed_(SeriesSeed(market, symbol.symbol)),
+      phase_(Unit(Hash(seed_, 0, 11)) * 2 * std::numbers::pi),
+      price_scale_(static_cast<double>(Pow10(symbol.price_decimals))),
+      qty_scale_(static_cast<double>(Pow10(symbol.qty_decimals))),
+      minute_(*this, kMsPerMinute) {}
+
+Series::Shape::Shape(const Series& s, int64_t length)
+    : seed(s.seed_ ^ Mix64(static_cast<uint64_t>(length))),
+      minutes(static_cast<double>(length) / kMsPerMinute),
+      wiggle(s.symbol_.base_price * 0.001 * std::sqrt(minutes) * s.price_scale_) {}
 
 int64_t Series::PriceTicks(int64_t t) const {
   constexpr double kTau = 2 * std::numbers::pi;
   const double days = static_cast<double>(t) / kMsPerDay;
-  const double phase = Unit(Hash(seed_, 0, 11)) * kTau;
+  const double phase = phase_;
   const double x = 1 + 0.20 * std::sin(kTau * days / 365.25 + phase) +
                    0.05 * std::sin(kTau * days / 7 + 2 * phase) +
                    0.01 * std::sin(kTau * days + 3 * phase) +
                    0.002 * Signed(Hash(seed_, FloorDiv(t, kMsPerMinute), 1)) +
                    0.0005 * Signed(Hash(seed_, FloorDiv(t, kMsPerSecond), 2));
-  return std::max<int64_t>(
-      1, std::llround(symbol_.base_price * x * static_cast<double>(Pow10(symbol_.price_decimals))));
+  return std::max<int64_t>(1, Round(symbol_.base_price * x * price_scale_));
 }
 
 bool Series::InDowntime(int64_t open, int64_t next, const FakeTimeRange** range) const {
@@ -187,7 +214,7 @@ std::vector<int64_t> Series::OpensAscending(const Interval& iv, int64_t from_ope
       open = std::max(next, AlignDown(iv, down->end_ms - 1));
       continue;
     }
-    out.push_back(open);
+    if (IsGenerated(iv) || HasMinutes(open, next, now)) out.push_back(open);
     open = next;
   }
   return out;
@@ -202,41 +229,163 @@ std::vector<int64_t> Series::OpensDescending(const Interval& iv, int64_t to_time
   int64_t open = AlignDown(iv, top);
   while (out.size() < limit && open >= from_open && open >= first) {
     const FakeTimeRange* down = nullptr;
-    if (InDowntime(open, NextOpen(iv, open), &down)) {
+    const int64_t next = NextOpen(iv, open);
+    if (InDowntime(open, next, &down)) {
       open = std::min(PrevOpen(iv, open), AlignDown(iv, down->start_ms - 1));
       continue;
     }
-    out.push_back(open);
+    if (IsGenerated(iv) || HasMinutes(open, next, now)) out.push_back(open);
     open = PrevOpen(iv, open);
   }
   return out;
 }
 
-CandleUnits Series::Candle(const Interval& iv, int64_t open, int64_t now) const {
+CandleUnits Series::Generated(const Shape& shape, int64_t length, int64_t open, int64_t now,
+                              int64_t open_price, int64_t close_price) const {
   CandleUnits c;
-  const int64_t next = NextOpen(iv, open);
-  const int64_t length = next - open;
-  const uint64_t seed = seed_ ^ Mix64(static_cast<uint64_t>(length));
+  const int64_t next = open + length;
+  const uint64_t seed = shape.seed;
   c.open_ms = open;
   c.close_ms = next - 1;
   c.closed = now >= next;
-  c.open = PriceTicks(open);
-  c.close = PriceTicks(c.closed ? next : now);
-  const double minutes = static_cast<double>(length) / kMsPerMinute;
-  const double wiggle = symbol_.base_price * 0.001 * std::sqrt(minutes) *
-                        static_cast<double>(Pow10(symbol_.price_decimals));
-  c.high = std::max(c.open, c.close) + std::llround(Unit(Hash(seed, open, 3)) * wiggle);
-  c.low = std::max<int64_t>(
-      1, std::min(c.open, c.close) - std::llround(Unit(Hash(seed, open, 4)) * wiggle));
+  c.open = open_price;
+  c.close = close_price;
+  const double minutes = shape.minutes;
+  const double wiggle = shape.wiggle;
+  c.high = std::max(c.open, c.close) + Round(Unit(Hash(seed, open, 3)) * wiggle);
+  c.low =
+      std::max<int64_t>(1, std::min(c.open, c.close) - Round(Unit(Hash(seed, open, 4)) * wiggle));
   double volume = symbol_.volume_per_minute * minutes * (0.5 + Unit(Hash(seed, open, 5)));
   if (!c.closed) volume *= static_cast<double>(now - open + 1) / static_cast<double>(length);
-  c.volume =
-      std::max<int64_t>(1, std::llround(volume * static_cast<double>(Pow10(symbol_.qty_decimals))));
+  c.volume = std::max<int64_t>(1, Round(volume * qty_scale_));
   const int64_t mid = (c.open + c.close) / 2;
   c.quote_volume = c.volume * mid;
-  c.trades = std::max<int64_t>(1, std::llround(volume * 50 / symbol_.volume_per_minute));
+  c.trades = std::max<int64_t>(1, Round(volume * 50 / symbol_.volume_per_minute));
   c.taker_volume = c.volume * static_cast<int64_t>(30 + Hash(seed, open, 6) % 41) / 100;
   c.taker_quote_volume = c.taker_volume * mid;
+  return c;
+}
+
+void Series::Sum::Add(const CandleUnits& x) {
+  if (!any) {
+    c = x;
+    any = true;
+    return;
+  }
+  c.high = std::max(c.high, x.high);
+  c.low = std::min(c.low, x.low);
+  c.close = x.close;
+  c.volume += x.volume;
+  c.quote_volume += x.quote_volume;
+  c.trades += x.trades;
+  c.taker_volume += x.taker_volume;
+  c.taker_quote_volume += x.taker_quote_volume;
+}
+
+bool Series::HasMinutes(int64_t open, int64_t next, int64_t now) const {
+  const int64_t last = std::min({next - 1, now, LastTradeMs()});
+  for (int64_t m = std::max(open, AlignDown(kMinute, symbol_.listing_ms)); m <= last;) {
+    const FakeTimeRange* down = nullptr;
+    if (!InDowntime(m, m + kMsPerMinute, &down)) return true;
+    m = std::max(m + kMsPerMinute, AlignDown(kMinute, down->end_ms - 1));
+  }
+  return false;
+}
+
+Series::Sum Series::Minutes(int64_t from, int64_t to, int64_t now) const {
+  Sum sum;
+  const int64_t last = std::min({to - 1, now, LastTradeMs()});
+  int64_t price = -1;  // the price at m when known: the previous minute's close
+  for (int64_t m = std::max(from, AlignDown(kMinute, symbol_.listing_ms)); m <= last;) {
+    const int64_t next = m + kMsPerMinute;
+    const FakeTimeRange* down = nullptr;
+    if (!symbol_.downtime.empty() && InDowntime(m, next, &down)) {
+      m = std::max(next, AlignDown(kMinute, down->end_ms - 1));
+      price = -1;
+      continue;
+    }
+    const int64_t open_price = price >= 0 ? price : PriceTicks(m);
+    price = PriceTicks(std::min(next, now));
+    sum.Add(Generated(minute_, kMsPerMinute, m, now, open_price, price));
+    m = next;
+  }
+  return sum;
+}
+
+Series::Sum Series::Hour(int64_t open, int64_t now, bool store) const {
+  const bool closed = now >= open + kMsPerHour;
+  if (closed) {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->hours.find(open);
+    if (it != cache_->hours.end()) return it->second;
+  }
+  Sum sum = Minutes(open, open + kMsPerHour, now);
+  if (closed && store) {
+    std::lock_guard lock(cache_->mu);
+    if (cache_->hours.size() >= kMaxCachedHours) cache_->hours.clear();
+    cache_->hours.emplace(open, sum);
+  }
+  return sum;
+}
+
+Series::Sum Series::Day(int64_t open, int64_t now) const {
+  const bool closed = now >= open + kMsPerDay;
+  if (closed) {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->days.find(open);
+    if (it != cache_->days.end()) return it->second;
+  }
+  Sum sum;
+  if (open + kMsPerDay > symbol_.listing_ms) {
+    // Only the day holding now stores its (closed) hours; a closed day is stored whole.
+    for (int64_t h = open; h < open + kMsPerDay && h <= now; h += kMsPerHour) {
+      const Sum hour = Hour(h, now, /*store=*/!closed);
+      if (hour.any) sum.Add(hour.c);
+    }
+  }
+  if (closed) {
+    std::lock_guard lock(cache_->mu);
+    if (cache_->days.size() >= kMaxCachedDays) cache_->days.clear();
+    cache_->days.emplace(open, sum);
+  }
+  return sum;
+}
+
+Series::Sum Series::Range(int64_t open, int64_t next, int64_t now) const {
+  Sum sum;
+  for (int64_t t = open; t < next && t <= now;) {
+    Sum part;
+    if (Aligned(t, kMsPerDay) && t + kMsPerDay <= next) {
+      part = Day(t, now);
+      t += kMsPerDay;
+    } else if (Aligned(t, kMsPerHour) && t + kMsPerHour <= next) {
+      part = Hour(t, now, /*store=*/true);
+      t += kMsPerHour;
+    } else {
+      const int64_t to = std::min(next, FloorDiv(t, kMsPerHour) * kMsPerHour + kMsPerHour);
+      part = Minutes(t, to, now);
+      t = to;
+    }
+    if (part.any) sum.Add(part.c);
+  }
+  return sum;
+}
+
+CandleUnits Series::Candle(const Interval& iv, int64_t open, int64_t now) const {
+  if (IsGenerated(iv)) {
+    const int64_t next = open + iv.ms;
+    return Generated(iv.ms == kMsPerMinute ? minute_ : Shape(*this, iv.ms), iv.ms, open, now,
+                     PriceTicks(open), PriceTicks(now >= next ? next : now));
+  }
+  const int64_t next = NextOpen(iv, open);
+  Sum sum = Range(open, next, now);
+  if (!sum.any) {  // no such candle (see OpensAscending): a flat one with nothing traded
+    sum.c.open = sum.c.high = sum.c.low = sum.c.close = PriceTicks(open);
+  }
+  CandleUnits c = sum.c;
+  c.open_ms = open;
+  c.close_ms = next - 1;
+  c.closed = now >= next;
   return c;
 }
 
@@ -265,7 +414,7 @@ std::vector<int64_t> Series::FundingDescending(int64_t to, int64_t from, size_t 
 }
 
 int64_t Series::FundingRateUnits(int64_t t) const {
-  return 10000 + std::llround(Signed(Hash(seed_, t, 7)) * 20000);
+  return 10000 + Round(Signed(Hash(seed_, t, 7)) * 20000);
 }
 
 FakeCandle ToFakeCandle(const CandleUnits& c, const FakeSymbol& s) {

@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "testing/fake_exchange.h"
@@ -73,6 +76,9 @@ class Series {
 
   bool InDowntime(int64_t open, int64_t next, const FakeTimeRange** range) const;
 
+  // A candle exists when it holds an existing 1m candle: one that has opened by `now`, overlaps
+  // [listing, delisting) and does not lie entirely inside one downtime range.
+
   // The open times of existing candles from `from_open` (aligned) up to `to_time`, ascending.
   std::vector<int64_t> OpensAscending(const Interval& iv, int64_t from_open, int64_t to_time,
                                       size_t limit, int64_t now) const;
@@ -81,8 +87,12 @@ class Series {
   std::vector<int64_t> OpensDescending(const Interval& iv, int64_t to_time, int64_t from_open,
                                        size_t limit, int64_t now) const;
 
-  // open = price at the open, close = price at the next open (or now while the candle is open),
-  // so consecutive candles join up and coarser candles share opens with finer ones.
+  // 1s and 1m candles are generated: open = price at the open, close = price at the next open
+  // (or now while the candle is open), so consecutive candles join up; a still-open candle has
+  // the volume of the part elapsed. Every coarser candle is, as on the real exchanges, the exact
+  // aggregate of the existing 1m candles it covers (first open, max high, min low, last close,
+  // sums of the quantities), the open one of those up to now. Built from cached closed days and
+  // hours, so a page of 1000 1d, 1w or 1M candles stays fast.
   CandleUnits Candle(const Interval& iv, int64_t open, int64_t now) const;
 
   // ---- Funding: at multiples of the funding interval from listing, up to now ----
@@ -100,9 +110,46 @@ class Series {
     return CeilDiv(symbol_.listing_ms, symbol_.funding_interval_ms) * symbol_.funding_interval_ms;
   }
 
+  // A sum of 1m candles; `any` is false while it holds none.
+  struct Sum {
+    CandleUnits c;
+    bool any = false;
+    void Add(const CandleUnits& x);
+  };
+  // Closed days and hours by open time, for this series' candles at any now past their end.
+  // Bounded: a map that outgrows its cap starts over.
+  struct Cache {
+    std::mutex mu;
+    std::unordered_map<int64_t, Sum> days, hours;
+  };
+
+  // What the generated candles of one length share.
+  struct Shape {
+    Shape(const Series& s, int64_t length);
+    uint64_t seed;
+    double minutes;  // the length in minutes
+    double wiggle;   // the largest wick, in ticks
+  };
+
+  // The generated candle of a 1s or 1m interval, given the prices at its open and close.
+  CandleUnits Generated(const Shape& shape, int64_t length, int64_t open, int64_t now,
+                        int64_t open_price, int64_t close_price) const;
+  // Whether [open, next) holds an existing 1m candle.
+  bool HasMinutes(int64_t open, int64_t next, int64_t now) const;
+  // The sum of the existing 1m candles with open times in [from, to) (minute-aligned).
+  Sum Minutes(int64_t from, int64_t to, int64_t now) const;
+  Sum Hour(int64_t open, int64_t now, bool store) const;
+  Sum Day(int64_t open, int64_t now) const;
+  // The sum over [open, next): whole days, whole hours and minutes, whichever fit.
+  Sum Range(int64_t open, int64_t next, int64_t now) const;
+
   const FakeSymbol& symbol_;
   const FakeMarket market_;
   const uint64_t seed_;
+  const double phase_;                    // of the price waves
+  const double price_scale_, qty_scale_;  // ticks and lots per unit
+  const Shape minute_;
+  std::unique_ptr<Cache> cache_ = std::make_unique<Cache>();
 };
 
 FakeCandle ToFakeCandle(const CandleUnits& c, const FakeSymbol& s);
