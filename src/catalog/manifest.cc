@@ -274,7 +274,7 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
     insert.Bind(1, dataset_id).Bind(2, f.path).Bind(3, f.day).Bind(4, f.time_from);
     insert.Bind(5, f.time_to).Bind(6, f.rows).Bind(7, f.bytes).Bind(8, f.sha256);
     insert.Bind(9, f.version).Bind(10, f.created_at).Bind(11, f.source).Bind(12, f.metadata);
-    insert.Bind(13, f.columns);
+    insert.Bind(13, f.columns).Bind(14, f.LastDay());
     DLAKE_RETURN_IF_ERROR(insert.Run().WithContext("recording '" + f.path + "'"));
     DLAKE_RETURN_IF_ERROR(insert.Reset());
   }
