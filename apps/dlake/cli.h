@@ -95,6 +95,11 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global);
 void AddListCommand(CLI::App& app, GlobalOptions& global);
 void AddDeleteCommand(CLI::App& app, GlobalOptions& global);
 void AddVerifyCommand(CLI::App& app, GlobalOptions& global);
+void AddAggregateCommand(CLI::App& app, GlobalOptions& global);
+// "15m,1h" -> {"15m", "1h"}; UsageError naming `flag` on a bad period or an empty list.
+std::vector<std::string> ParsePeriodList(const std::string& text, const char* flag);
+// The human form of the aggregates a command brought up to date.
+void PrintAggregated(const AggregateReport& report);
 void AddDownloadCommands(CLI::App& app, GlobalOptions& global);
 // `dlake config`: the resolved settings and where each came from.
 void AddConfigCommand(CLI::App& app, GlobalOptions& global);
@@ -106,7 +111,7 @@ void AddCmcCommands(CLI::App& app, GlobalOptions& global);
 void AddWarehouseAndGoldCommands(CLI::App& app, GlobalOptions& global);
 // `dlake backup` and `dlake restore` (cmd_backup.cc).
 void AddBackupCommands(CLI::App& app, GlobalOptions& global);
-
-}  // namespace dlake::cli
 // `dlake maintain [compact | cleanup]` (cmd_maintain.cc).
 void AddMaintainCommands(CLI::App& app, GlobalOptions& global);
+
+}  // namespace dlake::cli

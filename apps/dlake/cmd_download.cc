@@ -116,7 +116,7 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
   {
     static MarketFlags flags;
     static std::vector<std::string> symbols;
-    static std::string start, end, timeframe = "1m";
+    static std::string start, end, timeframe = "1m", aggregate;
     static int days = 0;
     static bool funding = false;
     auto* cmd = app.add_subcommand(
@@ -133,8 +133,12 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--timeframe", timeframe, "Candle interval: 1m, 5m, 1h, 1d, 1w, 1M ...")
         ->default_val("1m");
     cmd->add_flag("--funding", funding, "Also the funding-rate history (derivatives)");
+    cmd->add_option("--aggregate", aggregate,
+                    "Then bring these aggregates up to date, e.g. 15m,1h (default: the "
+                    "aggregate setting)");
     cmd->callback([&global] {
       DownloadRequest request;
+      if (!aggregate.empty()) request.aggregate = ParsePeriodList(aggregate, "--aggregate");
       request.exchange = flags.exchange;
       request.market = flags.Market();
       request.symbols = symbols;
@@ -167,6 +171,7 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
       std::cout << report.requests << " requests, " << report.retries << " retries, "
                 << report.rate_limited << " rate-limited (429), " << report.waited_ms / 1000.0
                 << " s waiting (rate limits and retry backoff)\n";
+      PrintAggregated(report.aggregated);
     });
   }
 }

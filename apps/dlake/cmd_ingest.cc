@@ -11,6 +11,7 @@ struct IngestFlags {
   DatasetFlags dataset;
   std::string on_bad_rows = "fail";
   std::string compression = "snappy";
+  std::string aggregate;
   bool dry_run = false;
 };
 
@@ -64,6 +65,9 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"snappy", "zstd"}))
       ->default_val("snappy");
   cmd->add_flag("--dry-run", flags.dry_run, "Parse, validate and report; write nothing");
+  cmd->add_option("--aggregate", flags.aggregate,
+                  "Then bring these aggregates up to date, e.g. 15m,1h (default: the aggregate "
+                  "setting)");
   cmd->callback([&global] {
     std::string period = flags.dataset.period;
     if (period.empty()) {
@@ -77,12 +81,15 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
     request.on_bad_rows = flags.on_bad_rows == "skip" ? BadRowPolicy::kSkip : BadRowPolicy::kFail;
     request.compression = flags.compression == "zstd" ? Compression::kZstd : Compression::kSnappy;
     request.dry_run = flags.dry_run;
+    if (!flags.aggregate.empty())
+      request.aggregate = ParsePeriodList(flags.aggregate, "--aggregate");
     auto lake = OpenLake(global);
     IngestReport report = Check(lake->Ingest(request));
     if (global.json) {
       PrintJson(ToJson(report, request.dataset));
     } else {
       PrintReport(report, request.dataset);
+      PrintAggregated(report.aggregated);
     }
   });
 }

@@ -10,7 +10,7 @@ namespace {
 
 struct ReadFlags {
   DatasetFlags dataset;
-  std::string start, end, columns, output;
+  std::string start, end, columns, output, timeframe;
   std::string format = "table";
   int64_t limit = -1;
 };
@@ -38,6 +38,9 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--start", flags.start,
                   "First time, UTC: 2024-01-05, 2024-01-05T12:30[:00[.000]][Z] or epoch ms");
   cmd->add_option("--end", flags.end, "End time, exclusive; a date-only end includes that day");
+  cmd->add_option("--timeframe", flags.timeframe,
+                  "Candles resampled to this period (15m, 1h, 1d, 1w, 1M ...): from the stored "
+                  "aggregate when up to date, else computed from the finest stored candles");
   cmd->add_option("--columns", flags.columns, "Comma-separated columns (default: all)");
   cmd->add_option("--format", flags.format, "Output format")
       ->check(CLI::IsMember({"table", "csv", "json", "parquet"}))
@@ -46,14 +49,19 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--limit", flags.limit, "At most N rows");
   cmd->callback([&global] {
     DatasetFilter filter = flags.dataset.Filter();
-    if (filter.period.empty()) filter.period = filter.type == kTypeTicks ? "tick" : "1m";
+    if (filter.period.empty() && flags.timeframe.empty()) {
+      filter.period = filter.type == kTypeTicks ? "tick" : "1m";
+    }
     auto [start, end] = ParseRange(flags.start, flags.end);
     if (flags.format == "parquet" && flags.output.empty()) {
       throw UsageError("--format parquet needs --output FILE");
     }
     auto lake = OpenLake(global);
     ReadRequest request;
-    request.dataset = Check(lake->ResolveDataset(filter));
+    request.dataset = flags.timeframe.empty()
+                          ? Check(lake->ResolveDataset(filter))
+                          : Check(lake->ResolveTimeframeSource(filter, flags.timeframe));
+    request.timeframe = flags.timeframe;
     request.start = start;
     request.end = end;
     request.columns = SplitColumns(flags.columns);

@@ -51,6 +51,7 @@ int Run(int argc, char** argv) {
   AddVerifyCommand(app, global);
   AddBackupCommands(app, global);
   AddMaintainCommands(app, global);
+  AddAggregateCommand(app, global);
   AddDownloadCommands(app, global);
   AddDeltaCommands(app, global);
   AddCmcCommands(app, global);
@@ -72,9 +73,8 @@ int Run(int argc, char** argv) {
       const std::string word = argv[i];
       if (word[0] == '-' || !IsCommand(app, word)) continue;
       CLI::App* group = app.get_subcommand(word);
-      const bool is_group =
-          word == "delta" || word == "cmc" || word == "warehouse" || word == "gold" ||
-          word == "maintain";
+      const bool is_group = word == "delta" || word == "cmc" || word == "warehouse" ||
+                            word == "gold" || word == "maintain";
       if (is_group && argv[i + 1][0] != '-' && !IsCommand(*group, argv[i + 1])) {
         throw UsageError("unknown command '" + word + " " + argv[i + 1] + "' (" + word +
                          " commands: " + CommandNames(*group) + "; see dlake " + word + " --help)");

@@ -30,13 +30,14 @@ std::string ToJson(const std::vector<SymbolInfo>& symbols, int indent = 2);
 std::string ToJson(const std::vector<DatasetSummary>& datasets, int indent = 2);
 std::string ToJson(const std::vector<FileEntry>& files, int indent = 2);
 std::string ToJson(const DeleteReport& report, int indent = 2);
+std::string ToJson(const AggregateReport& report, int indent = 2);
 std::string ToJson(const VerifyReport& report, int indent = 2);
-// {"endpoints": cmc::ToJson(endpoints), "tables": lakehouse::ToJson(tables)}.
 // `dlake maintain compact | cleanup`, and `dlake maintain`: {"compact", "cleanup", "verify",
 // "manifest_backup", "ok"} with the three reports' forms.
 std::string ToJson(const CompactReport& report, int indent = 2);
 std::string ToJson(const CleanupReport& report, int indent = 2);
 std::string ToJson(const MaintainReport& report, int indent = 2);
+// {"endpoints": cmc::ToJson(endpoints), "tables": lakehouse::ToJson(tables)}.
 std::string ToJson(const PipelineStatus& status, int indent = 2);
 
 }  // namespace dlake

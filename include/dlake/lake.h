@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dlake/aggregate/aggregate.h"
 #include "dlake/catalog/manifest.h"
 #include "dlake/cmc/extract.h"
 #include "dlake/common/dataset.h"
@@ -22,8 +23,8 @@
 #include "dlake/ingest/ingest_request.h"
 #include "dlake/lakehouse/transform.h"
 #include "dlake/runtime/runtime.h"
-#include "dlake/storage/read_request.h"
 #include "dlake/storage/compaction.h"
+#include "dlake/storage/read_request.h"
 #include "dlake/storage/write_report.h"
 #include "dlake/warehouse/warehouse.h"
 
@@ -110,7 +111,6 @@ struct BackupReport;
 struct RestoreRequest;
 struct RestoreReport;
 
-class Lake {
 // `dlake maintain cleanup` (doc/maintain.md).
 struct CleanupRequest {
   bool dry_run = false;                 // report what would go, remove nothing
@@ -142,6 +142,7 @@ struct MaintainReport {
   bool ok() const { return verify.ok(); }
 };
 
+class Lake {
  public:
   // Creates a lake in `dir` (creating the folder) or opens the one there. A lake whose
   // manifest was deleted gets a new, empty one; its old data files then show as orphans.
@@ -165,7 +166,14 @@ struct MaintainReport {
   // InvalidArgument naming the candidates if several.
   Result<DatasetId> ResolveDataset(const DatasetFilter& filter);
 
-  // Rows of a dataset slice in ts order, all at once.
+  // The raw candles a request with `timeframe` reads from: the dataset matching `filter` (type
+  // raw), and when its period is not given, the finest stored period `timeframe` can be built
+  // from.
+  Result<DatasetId> ResolveTimeframeSource(const DatasetFilter& filter,
+                                           const std::string& timeframe);
+
+  // Rows of a dataset slice in ts order, all at once. With request.timeframe, the candles
+  // resampled (doc/aggregate.md).
   Result<RecordBatch> Read(const ReadRequest& request);
   // The same rows streamed in batches of at most `batch_rows`: bounded memory for any range.
   Status Scan(const ReadRequest& request, size_t batch_rows,
@@ -188,8 +196,21 @@ struct MaintainReport {
   // Downloads candle history (and funding rates) into the lake, incrementally (doc/downloads.md).
   Result<DownloadReport> DownloadHistory(const DownloadRequest& request);
 
+  // Builds or updates `agg` datasets of longer periods from stored candles (doc/aggregate.md).
+  Result<AggregateReport> Aggregate(const AggregateRequest& request);
+
   Result<DeleteReport> Delete(const DeleteRequest& request);
   Result<VerifyReport> Verify(const VerifyRequest& request);
+
+  // ---- Maintenance (doc/maintain.md) ----
+  // Merges the day files of closed months into month files (doc/layout.md "Compaction").
+  Result<CompactReport> Compact(const CompactRequest& request);
+  // Removes dead processes' temporary files, replaced files no reader needs and old orphans.
+  Result<CleanupReport> Cleanup(const CleanupRequest& request);
+  // Compact, Cleanup and Verify (no data checks), then an automatic manifest backup
+  // (metadata/manifest-backups/, keeping manifest.backups_keep). Verify's findings are in the
+  // report (ok()), not an error.
+  Result<MaintainReport> Maintain(const MaintainRequest& request);
 
   // ---- Backups (doc/backup.md; the types are in dlake/lake_backup.h) ----
   // Writes a consistent copy of the lake into an empty or new folder: the manifest (SQLite
@@ -202,16 +223,6 @@ struct MaintainReport {
 
   // ---- The CoinMarketCap pipeline (doc/cmc.md) ----
   // Extracts CoinMarketCap snapshots into the bronze layer: the API at cmc.url, paced by
-  // ---- Maintenance (doc/maintain.md) ----
-  // Merges the day files of closed months into month files (doc/layout.md "Compaction").
-  Result<CompactReport> Compact(const CompactRequest& request);
-  // Removes dead processes' temporary files, replaced files no reader needs and old orphans.
-  Result<CleanupReport> Cleanup(const CleanupRequest& request);
-  // Compact, Cleanup and Verify (no data checks), then an automatic manifest backup
-  // (metadata/manifest-backups/, keeping manifest.backups_keep). Verify's findings are in the
-  // report (ok()), not an error.
-  Result<MaintainReport> Maintain(const MaintainRequest& request);
-
   // cmc.requests_per_minute, the key from $CMC_API_KEY or the file cmc.key_file. The report
   // says per endpoint what was written; endpoint failures are in it (ok() false), while a bad
   // request, a missing key or a run over the credit budget is an error before any request.

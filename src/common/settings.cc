@@ -36,8 +36,8 @@ const std::vector<SettingSpec> kCatalog = {
      "Binance USD-M futures REST API"},
     {setting::kBybitUrl, SettingKind::kUrl, "https://api.bybit.com", "Bybit v5 REST API"},
     {kAggregate, SettingKind::kPeriods, "",
-     "Higher timeframes kept up to date after every candle write (read and checked; the "
-     "aggregation that uses it is not built yet)"},
+     "Higher timeframes (agg datasets) brought up to date after every write of raw candles: "
+     "ingest, download-history, delete (doc/aggregate.md)"},
     {setting::kCmcUrl, SettingKind::kUrl, "https://pro-api.coinmarketcap.com",
      "CoinMarketCap Pro API that `dlake cmc extract` calls"},
     {setting::kCmcKeyFile, SettingKind::kPath, "",

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "dlake/common/time.h"
 #include "dlake/exchange/markets.h"
 #include "exchange/downloader.h"
 #include "ingest/csv_ingest.h"
@@ -10,7 +11,6 @@
 #include "runtime/runtime_impl.h"
 #include "storage/dataset_writer.h"
 #include "storage/partition.h"
-#include "storage/reader.h"
 
 namespace dlake {
 namespace fs = std::filesystem;
@@ -141,7 +141,12 @@ Result<std::vector<SymbolInfo>> Lake::Symbols(const std::string& exchange,
 
 Result<IngestReport> Lake::Ingest(const IngestRequest& request) {
   ingest::CsvIngester ingester(impl_->ctx);
-  return ingester.Run(request);
+  DLAKE_ASSIGN_OR_RETURN(IngestReport report, ingester.Run(request));
+  if (request.dry_run) return report;
+  DLAKE_ASSIGN_OR_RETURN(
+      report.aggregated,
+      UpdateAggregatesAfterWrite(*impl_, request.dataset, report.write, request.aggregate));
+  return report;
 }
 
 Result<DatasetId> Lake::ResolveDataset(const DatasetFilter& filter) {
@@ -163,22 +168,6 @@ Result<DatasetId> Lake::ResolveDataset(const DatasetFilter& filter) {
   return datasets.front().id;
 }
 
-Result<RecordBatch> Lake::Read(const ReadRequest& request) {
-  return storage::Reader(impl_->ctx).Read(request);
-}
-
-Status Lake::Scan(const ReadRequest& request, size_t batch_rows,
-                  const std::function<Status(const RecordBatch&)>& sink) {
-  return storage::Reader(impl_->ctx).Scan(request, batch_rows, [&](RecordBatch& batch) {
-    return sink(batch);
-  });
-}
-
-Result<int64_t> Lake::Export(const ReadRequest& request, ExportFormat format,
-                             const std::string& path) {
-  return storage::Reader(impl_->ctx).Export(request, format, path);
-}
-
 Result<std::vector<DatasetSummary>> Lake::List(const DatasetFilter& filter) {
   return impl_->manifest->Datasets(filter);
 }
@@ -193,7 +182,16 @@ Result<std::vector<SymbolInfo>> Lake::DownloadSymbols(const std::string& exchang
 }
 
 Result<DownloadReport> Lake::DownloadHistory(const DownloadRequest& request) {
-  return exchange::DownloadHistory(impl_->ctx, request);
+  DLAKE_ASSIGN_OR_RETURN(DownloadReport report, exchange::DownloadHistory(impl_->ctx, request));
+  for (const auto& d : report.datasets) {
+    if (d.rows_written == 0) continue;
+    // Incremental: only the aggregated days whose source files changed are rebuilt.
+    DLAKE_ASSIGN_OR_RETURN(
+        AggregateReport aggregated,
+        UpdateAggregatesAfterWrite(*impl_, d.dataset, INT64_MIN, INT64_MAX, request.aggregate));
+    for (auto& t : aggregated.targets) report.aggregated.targets.push_back(std::move(t));
+  }
+  return report;
 }
 
 Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
@@ -208,8 +206,20 @@ Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
   for (const auto& summary : datasets) {
     DLAKE_ASSIGN_OR_RETURN(WriteReport write,
                            writer.DeleteRange(summary.id, request.start, request.end, options));
+    if (!request.dry_run && summary.id.type == kTypeAgg) {
+      // Forget what the deleted days were built from: the next aggregation rebuilds them.
+      DLAKE_RETURN_IF_ERROR(impl_->manifest->ClearAggregateInputs(
+          summary.id, request.start == INT64_MIN ? INT64_MIN : DayOf(request.start),
+          request.end == INT64_MAX ? INT64_MAX : DayOf(request.end - 1)));
+    }
     if (write.days.empty()) continue;
-    if (!request.dry_run) PruneDatasetDirs(impl_->ctx, summary.id);
+    if (request.dry_run) {
+      report.datasets.push_back(DatasetDeletion{summary.id, std::move(write)});
+      continue;
+    }
+    PruneDatasetDirs(impl_->ctx, summary.id);
+    DLAKE_RETURN_IF_ERROR(
+        UpdateAggregatesAfterWrite(*impl_, summary.id, write, std::nullopt).status());
     report.datasets.push_back(DatasetDeletion{summary.id, std::move(write)});
   }
   return report;

@@ -57,7 +57,25 @@ Json DatasetCheckJson(const DatasetCheck& d) {
           {"mismatches", d.mismatches}};
 }
 
+Json AggregateJson(const AggregateReport& r) {
+  Json targets = Json::array();
+  for (const auto& t : r.targets) {
+    targets.push_back({{"dataset", t.dataset.Path()},
+                       {"source", t.source.Path()},
+                       {"days_checked", t.days_checked},
+                       {"days_rebuilt", t.days_rebuilt},
+                       {"candles", t.candles},
+                       {"days_created", t.write.Count(DayAction::kCreated)},
+                       {"days_replaced", t.write.Count(DayAction::kReplaced)},
+                       {"days_unchanged", t.write.Count(DayAction::kUnchanged)},
+                       {"days_removed", t.write.Count(DayAction::kRemoved)}});
+  }
+  return {{"dry_run", r.dry_run}, {"targets", targets}};
+}
+
 }  // namespace
+
+std::string ToJson(const AggregateReport& r, int indent) { return Dump(AggregateJson(r), indent); }
 
 std::string ToJson(const InitResult& r, int indent) {
   return Dump({{"root", r.root}, {"created", r.created}, {"schema_version", r.schema_version}},
@@ -91,7 +109,8 @@ std::string ToJson(const IngestReport& r, const DatasetId& id, int indent) {
                {"days_created", r.write.Count(DayAction::kCreated)},
                {"days_replaced", r.write.Count(DayAction::kReplaced)},
                {"days_unchanged", r.write.Count(DayAction::kUnchanged)},
-               {"days", days}},
+               {"days", days},
+               {"aggregated", AggregateJson(r.aggregated)["targets"]}},
               indent);
 }
 
@@ -112,7 +131,8 @@ std::string ToJson(const DownloadReport& r, int indent) {
                {"rate_limited", r.rate_limited},
                {"waited_ms", r.waited_ms},
                {"max_window_cost", r.max_window_cost},
-               {"window_limit", r.window_limit}},
+               {"window_limit", r.window_limit},
+               {"aggregated", AggregateJson(r.aggregated)["targets"]}},
               indent);
 }
 

@@ -42,6 +42,32 @@ Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const duck::B
   return Run(request, /*materialize=*/false, batch_rows, sink);
 }
 
+Status RunRangeQuery(duck::Database& db, const std::string& sql, const std::string& purpose,
+                     int64_t start, int64_t end, bool materialize, size_t batch_rows,
+                     const duck::BatchSink& sink) {
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
+  DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(sql, purpose));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, start));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, end));
+  // Streaming keeps memory bounded; materialising lets DuckDB scan the files in parallel.
+  DLAKE_ASSIGN_OR_RETURN(auto result, materialize ? stmt.Execute() : stmt.ExecuteStreaming());
+  return duck::StreamBatches(result, materialize, batch_rows, sink);
+}
+
+Result<int64_t> ExportRangeQuery(duck::Database& db, const std::string& sql, int64_t start,
+                                 int64_t end, ExportFormat format, const std::string& path) {
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
+  const char* options =
+      format == ExportFormat::kParquet ? "(FORMAT parquet)" : "(FORMAT csv, HEADER true)";
+  DLAKE_ASSIGN_OR_RETURN(
+      auto stmt, conn->Prepare("COPY (" + sql + ") TO " + duck::QuoteLiteral(path) + " " + options,
+                               "exporting to '" + path + "'"));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, start));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, end));
+  DLAKE_ASSIGN_OR_RETURN(auto result, stmt.Execute());
+  return result.GetInt64(0, 0);
+}
+
 Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_rows,
                    const duck::BatchSink& sink) {
   if (request.end <= request.start) return Status::Ok();
@@ -49,13 +75,8 @@ Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_ro
   DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
   DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
   if (query.sql.empty()) return Status::Ok();
-  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
-  DLAKE_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(query.sql, "reading " + request.dataset.Path()));
-  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
-  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
-  // Streaming keeps memory bounded; materialising lets DuckDB scan the files in parallel.
-  DLAKE_ASSIGN_OR_RETURN(auto result, materialize ? stmt.Execute() : stmt.ExecuteStreaming());
-  return duck::StreamBatches(result, materialize, batch_rows, sink);
+  return RunRangeQuery(*ctx_.duck, query.sql, "reading " + request.dataset.Path(), request.start,
+                       request.end, materialize, batch_rows, sink);
 }
 
 Result<RecordBatch> Reader::Read(const ReadRequest& request) {
@@ -74,16 +95,7 @@ Result<int64_t> Reader::Export(const ReadRequest& request, ExportFormat format,
   DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
   std::string sql =
       query.sql.empty() ? "SELECT NULL::BIGINT AS ts WHERE $1 < $2 AND false" : query.sql;
-  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx_.duck));
-  const char* options =
-      format == ExportFormat::kParquet ? "(FORMAT parquet)" : "(FORMAT csv, HEADER true)";
-  DLAKE_ASSIGN_OR_RETURN(
-      auto stmt, conn->Prepare("COPY (" + sql + ") TO " + duck::QuoteLiteral(path) + " " + options,
-                               "exporting to '" + path + "'"));
-  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, request.start));
-  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, request.end));
-  DLAKE_ASSIGN_OR_RETURN(auto result, stmt.Execute());
-  return result.GetInt64(0, 0);
+  return ExportRangeQuery(*ctx_.duck, sql, request.start, request.end, format, path);
 }
 
 }  // namespace dlake::storage

@@ -12,7 +12,20 @@
 #include "duck/batch_stream.h"
 #include "storage/context.h"
 
+namespace dlake::duck {
+class Database;
+}
+
 namespace dlake::storage {
+
+// Runs a SELECT whose $1 and $2 are the range's start and end into `sink`: streamed in batches
+// of at most `batch_rows` (bounded memory), or materialised (DuckDB then scans in parallel).
+Status RunRangeQuery(duck::Database& db, const std::string& sql, const std::string& purpose,
+                     int64_t start, int64_t end, bool materialize, size_t batch_rows,
+                     const duck::BatchSink& sink);
+// The same SELECT written to `path` as Parquet or CSV (with header); returns the row count.
+Result<int64_t> ExportRangeQuery(duck::Database& db, const std::string& sql, int64_t start,
+                                 int64_t end, ExportFormat format, const std::string& path);
 
 class Reader {
  public:

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dlake/aggregate/aggregate.h"
 #include "dlake/catalog/known_gap.h"
 #include "dlake/common/dataset.h"
 
@@ -34,6 +36,9 @@ struct DownloadRequest {
   int days = 0;                                           // > 0: start = now - days
   bool funding = false;                                   // also funding rates (derivatives)
   std::function<void(const DownloadProgress&)> progress;  // called after every page
+  // Periods to bring up to date after the candles are written (`--aggregate`); nullopt = the
+  // `aggregate` setting.
+  std::optional<std::vector<std::string>> aggregate;
 };
 
 struct DatasetDownload {
@@ -52,6 +57,7 @@ struct DownloadReport {
   int64_t waited_ms = 0;     // time spent waiting: rate limiter, Retry-After, retry backoff
   int64_t max_window_cost = 0;
   int64_t window_limit = 0;
+  AggregateReport aggregated;  // the aggregates brought up to date afterwards
 };
 
 }  // namespace dlake

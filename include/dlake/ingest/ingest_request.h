@@ -2,9 +2,11 @@
 // CSV ingest: what to load and what happened (doc/ingest.md).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dlake/aggregate/aggregate.h"
 #include "dlake/common/dataset.h"
 #include "dlake/storage/write_report.h"
 
@@ -24,6 +26,9 @@ struct IngestRequest {
   BadRowPolicy on_bad_rows = BadRowPolicy::kFail;
   bool dry_run = false;  // parse, validate and plan; write nothing
   Compression compression = Compression::kSnappy;
+  // Periods to bring up to date after the write (`--aggregate`); nullopt = the `aggregate`
+  // setting. Periods the dataset cannot be aggregated to are skipped.
+  std::optional<std::vector<std::string>> aggregate;
 };
 
 struct BadRow {
@@ -44,6 +49,7 @@ struct IngestReport {
   int64_t time_to = 0;
   std::vector<std::string> columns;  // the columns stored
   WriteReport write;                 // per day: created, replaced, unchanged
+  AggregateReport aggregated;        // the aggregates brought up to date afterwards
   bool dry_run = false;
 };
 
