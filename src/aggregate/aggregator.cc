@@ -268,7 +268,9 @@ Result<DatasetId> ResolveSource(Manifest& manifest, const std::string& exchange,
                            "/" + filter.symbol + "/raw/" +
                            (filter.period.empty() ? "*" : filter.period);
   if (usable.empty()) {
-    if (!reasons.empty()) return InvalidArgument("no stored candles to aggregate from: ", reasons);
+    if (!reasons.empty()) {
+      return InvalidArgument("the stored candles cannot be aggregated to those periods: ", reasons);
+    }
     return NotFound("no candles ", name, " in the lake to aggregate (see 'dlake list')");
   }
   std::sort(usable.begin(), usable.end(),
