@@ -153,7 +153,10 @@ Result<Plan> PlanAggregate(const StorageContext& ctx, const DatasetId& source, c
     }
   }
   for (const auto& f : stored) {
-    for (int64_t d = FirstDayOf(f); d <= LastDayOf(f); ++d) candidates.insert(d);
+    // A compacted month of 1w candles spans days that are no bucket's day.
+    for (int64_t d = FirstDayOf(f); d <= LastDayOf(f); ++d) {
+      candidates.insert(AggregatedDayOf(to, d));
+    }
   }
   std::map<int64_t, std::string> recorded;
   for (auto& r : recorded_list) {
@@ -211,6 +214,13 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
   DLAKE_ASSIGN_OR_RETURN(CandleQuery query, plan.Query(ctx, /*all_days=*/false));
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx.duck));
   const std::string table = StageTableName();
+  // The stage is a table of the runtime's DuckDB (the writer's connections read it): dropped
+  // on every return.
+  struct DropStage {
+    duck::Connection& conn;
+    const std::string& table;
+    ~DropStage() { (void)conn.Execute("DROP TABLE IF EXISTS " + duck::QuoteIdentifier(table), ""); }
+  } drop_stage{*conn, table};
   const std::string candles =
       query.files.empty() ? "SELECT NULL::BIGINT AS ts WHERE false" : CandleSql(query);
   DLAKE_RETURN_IF_ERROR(conn->Execute("CREATE TABLE " + duck::QuoteIdentifier(table) +
@@ -225,7 +235,6 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
   options.locked = true;
   auto written =
       writer.Replace(report.dataset, storage::Staging{table, true, false}, changed_days, options);
-  (void)conn->Execute("DROP TABLE " + duck::QuoteIdentifier(table), "dropping the stage");
   DLAKE_RETURN_IF_ERROR(written.status());
   report.write = std::move(*written);
   DLAKE_RETURN_IF_ERROR(ctx.manifest->RecordAggregateInputs(report.dataset, source, inputs));

@@ -20,12 +20,17 @@ const std::vector<OutputColumn>& Outputs() {
       {"high", "DOUBLE", "max(high)"},
       {"low", "DOUBLE", "min(low)"},
       {"close", "DOUBLE", "arg_max(close, ts)"},
+      // A sum over rows of which some lack the value (a day merged from a 6-column and a
+      // 12-column source) would be silently partial: it is NULL instead.
       {"volume", "DOUBLE", "sum(volume)"},
       {"close_time", "BIGINT", ""},
-      {"quote_volume", "DOUBLE", "sum(quote_volume)"},
-      {"trades", "BIGINT", "sum(trades)::BIGINT"},
-      {"taker_buy_base", "DOUBLE", "sum(taker_buy_base)"},
-      {"taker_buy_quote", "DOUBLE", "sum(taker_buy_quote)"},
+      {"quote_volume", "DOUBLE",
+       "CASE WHEN count(quote_volume) = count(*) THEN sum(quote_volume) END"},
+      {"trades", "BIGINT", "CASE WHEN count(trades) = count(*) THEN sum(trades)::BIGINT END"},
+      {"taker_buy_base", "DOUBLE",
+       "CASE WHEN count(taker_buy_base) = count(*) THEN sum(taker_buy_base) END"},
+      {"taker_buy_quote", "DOUBLE",
+       "CASE WHEN count(taker_buy_quote) = count(*) THEN sum(taker_buy_quote) END"},
   };
   return outputs;
 }

@@ -143,9 +143,13 @@ Result<IngestReport> Lake::Ingest(const IngestRequest& request) {
   ingest::CsvIngester ingester(impl_->ctx);
   DLAKE_ASSIGN_OR_RETURN(IngestReport report, ingester.Run(request));
   if (request.dry_run) return report;
-  DLAKE_ASSIGN_OR_RETURN(
-      report.aggregated,
-      UpdateAggregatesAfterWrite(*impl_, request.dataset, report.write, request.aggregate));
+  auto aggregated =
+      UpdateAggregatesAfterWrite(*impl_, request.dataset, report.write, request.aggregate);
+  if (!aggregated.ok()) {
+    return aggregated.status().WithContext("the ingest is committed; bringing the aggregates of " +
+                                           request.dataset.Path() + " up to date failed");
+  }
+  report.aggregated = std::move(*aggregated);
   return report;
 }
 
@@ -184,12 +188,17 @@ Result<std::vector<SymbolInfo>> Lake::DownloadSymbols(const std::string& exchang
 Result<DownloadReport> Lake::DownloadHistory(const DownloadRequest& request) {
   DLAKE_ASSIGN_OR_RETURN(DownloadReport report, exchange::DownloadHistory(impl_->ctx, request));
   for (const auto& d : report.datasets) {
-    if (d.rows_written == 0) continue;
-    // Incremental: only the aggregated days whose source files changed are rebuilt.
-    DLAKE_ASSIGN_OR_RETURN(
-        AggregateReport aggregated,
-        UpdateAggregatesAfterWrite(*impl_, d.dataset, INT64_MIN, INT64_MAX, request.aggregate));
-    for (auto& t : aggregated.targets) report.aggregated.targets.push_back(std::move(t));
+    // New rows or new known gaps (which can complete buckets) change the aggregates' inputs.
+    if (d.rows_written == 0 && d.gaps.empty()) continue;
+    // Incremental: only the aggregated days whose inputs changed are rebuilt.
+    auto aggregated =
+        UpdateAggregatesAfterWrite(*impl_, d.dataset, INT64_MIN, INT64_MAX, request.aggregate);
+    if (!aggregated.ok()) {
+      return aggregated.status().WithContext("the download of " + d.dataset.Path() +
+                                             " is stored; bringing its aggregates up to date "
+                                             "failed");
+    }
+    for (auto& t : aggregated->targets) report.aggregated.targets.push_back(std::move(t));
   }
   return report;
 }
@@ -204,23 +213,26 @@ Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
   options.dry_run = request.dry_run;
   options.source = "delete";
   for (const auto& summary : datasets) {
-    DLAKE_ASSIGN_OR_RETURN(WriteReport write,
-                           writer.DeleteRange(summary.id, request.start, request.end, options));
     if (!request.dry_run && summary.id.type == kTypeAgg) {
-      // Forget what the deleted days were built from: the next aggregation rebuilds them.
+      // Forget what the days to delete were built from, first: a crash in between costs a
+      // rebuild, never an aggregate recorded as up to date with its rows gone.
       DLAKE_RETURN_IF_ERROR(impl_->manifest->ClearAggregateInputs(
           summary.id, request.start == INT64_MIN ? INT64_MIN : DayOf(request.start),
           request.end == INT64_MAX ? INT64_MAX : DayOf(request.end - 1)));
     }
+    DLAKE_ASSIGN_OR_RETURN(WriteReport write,
+                           writer.DeleteRange(summary.id, request.start, request.end, options));
     if (write.days.empty()) continue;
-    if (request.dry_run) {
-      report.datasets.push_back(DatasetDeletion{summary.id, std::move(write)});
-      continue;
-    }
-    PruneDatasetDirs(impl_->ctx, summary.id);
-    DLAKE_RETURN_IF_ERROR(
-        UpdateAggregatesAfterWrite(*impl_, summary.id, write, std::nullopt).status());
+    if (!request.dry_run) PruneDatasetDirs(impl_->ctx, summary.id);
     report.datasets.push_back(DatasetDeletion{summary.id, std::move(write)});
+  }
+  if (request.dry_run) return report;
+  // Every matching dataset is deleted before any aggregate is brought up to date.
+  for (const auto& d : report.datasets) {
+    DLAKE_RETURN_IF_ERROR(UpdateAggregatesAfterWrite(*impl_, d.dataset, d.write, std::nullopt)
+                              .status()
+                              .WithContext("the delete is done; bringing the aggregates of " +
+                                           d.dataset.Path() + " up to date failed"));
   }
   return report;
 }

@@ -73,7 +73,7 @@ Result<AggregateReport> UpdateAggregatesAfterWrite(
   for (const auto& d : write.days) {
     if (d.action == DayAction::kUnchanged) continue;
     first = std::min(first, d.day);
-    last = std::max(last, d.day);
+    last = std::max({last, d.day, d.last_day});  // a compacted month reports its last day
   }
   if (first > last) return AggregateReport{};
   return UpdateAggregatesAfterWrite(impl, dataset, DayStartMs(first), DayStartMs(last + 1),

@@ -391,6 +391,51 @@ TEST_F(LakeAggregateTest, TheAggregateSettingKeepsAggregatesUpToDateAfterEveryWr
   EXPECT_EQ(last_ingest_.aggregated.targets[0].dataset, Agg("1d"));
 }
 
+TEST_F(LakeAggregateTest, CompactedAggregatesAndSourcesStayCorrectAndIncremental) {
+  testing::WriteFile(dir_.Join("lake/dlake.toml"), "aggregate = [\"1h\", \"1w\"]\n");
+  OpenLake();
+  IngestMinutes(kFeb1, kMar2, {}, 1, std::nullopt);
+  // Compact everything: February's 1m (small), 1h and 1w become month files.
+  auto compacted = lake_->Compact(CompactRequest{});
+  ASSERT_THAT(compacted.status(), IsOk());
+  EXPECT_GE(compacted->Months(), 3);
+  AggregateReport again = Aggregate({"1h", "1w"});
+  for (const auto& t : again.targets) EXPECT_EQ(t.write.Count(DayAction::kCreated), 0);
+  ExpectCandles(Read(Agg("1w")), Expected(minutes_, "1w", {}), "1w after compaction");
+  EXPECT_EQ(Aggregate({"1h", "1w"}).DaysRebuilt(), 0);
+  // A write into the compacted source month: the days it changed are rebuilt automatically,
+  // however deep in the month they lie.
+  const int64_t feb20 = kFeb1 + 19 * kMsPerDay;
+  IngestMinutes(feb20 + 3 * kMsPerHour, feb20 + 4 * kMsPerHour, {}, 11, std::nullopt);
+  ExpectCandles(Read(Agg("1h")), Expected(minutes_, "1h", {}), "1h after a write into a month");
+  ExpectCandles(Read(Agg("1w")), Expected(minutes_, "1w", {}), "1w after a write into a month");
+  EXPECT_EQ(Aggregate({"1h", "1w"}).DaysRebuilt(), 0);
+}
+
+TEST_F(LakeAggregateTest, SumsOverRowsMissingAColumnAreNullNotPartial) {
+  // Half a day from a 6-column CSV, the other half with quote volume and trades.
+  KlineOptions six;
+  six.start_ms = kFeb1;
+  six.columns = 6;
+  six.count = 720;
+  const std::string path = dir_.Join("in/six.csv");
+  testing::WriteFile(path, testing::MakeKlineCsv(six));
+  IngestRequest request;
+  request.sources = {path};
+  request.dataset = Raw();
+  ASSERT_THAT(lake_->Ingest(request).status(), IsOk());
+  IngestMinutes(kFeb1 + 720 * kMinute, kFeb1 + kMsPerDay);
+  RecordBatch day = Read(Raw(), "1d");
+  ASSERT_EQ(day.num_rows, 1u);
+  EXPECT_FALSE(day.Find("volume")->IsNull(0));
+  EXPECT_TRUE(day.Find("quote_volume")->IsNull(0));
+  EXPECT_TRUE(day.Find("trades")->IsNull(0));
+  RecordBatch hours = Read(Raw(), "1h");
+  ASSERT_EQ(hours.num_rows, 24u);
+  EXPECT_TRUE(hours.Find("quote_volume")->IsNull(11));
+  EXPECT_FALSE(hours.Find("quote_volume")->IsNull(12));
+}
+
 TEST_F(LakeAggregateTest, ImpossibleTargetsAndMissingSourcesAreClearErrors) {
   IngestMinutes(kFeb1, kFeb1 + kMsPerDay);
   AggregateRequest request;
