@@ -11,6 +11,7 @@
 #include "duck/duck.h"
 #include "storage/dataset_locks.h"
 #include "storage/dataset_writer.h"
+#include "storage/partition.h"
 
 namespace dlake::aggregate {
 namespace {
@@ -233,6 +234,9 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
   storage::WriteOptions options;
   options.source = "aggregate:" + source.Path();
   options.locked = true;
+  // Aggregates are small per day: closed months go straight into month files, the layout
+  // `dlake maintain compact` would give them (a year of 1h reads from 12 files).
+  options.month_files_before = storage::MonthFirstDay(DayOf(ctx.env->NowMs()));
   auto written =
       writer.Replace(report.dataset, storage::Staging{table, true, false}, changed_days, options);
   DLAKE_RETURN_IF_ERROR(written.status());

@@ -1,5 +1,6 @@
 #include "storage/dataset_writer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -369,15 +370,30 @@ Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Stagi
                       ", which is not among the days being replaced");
     }
   }
-  DLAKE_ASSIGN_OR_RETURN(
-      auto stored, StoredFilesFor(*ctx_.manifest, dataset, *wanted.begin(), *wanted.rbegin()));
+  DLAKE_ASSIGN_OR_RETURN(auto stored,
+                         StoredFilesFor(*ctx_.manifest, dataset, MonthFirstDay(*wanted.begin()),
+                                        MonthLastDay(*wanted.rbegin())));
   const DatasetKeys keys = KeysFor(dataset);
   std::map<int64_t, DayPlan> plans;                    // by first day
-  std::map<int64_t, std::vector<int64_t>> month_days;  // compacted month -> its replaced days
+  std::map<int64_t, std::vector<int64_t>> month_days;  // month file -> its replaced days
   for (int64_t day : wanted) {
     if (const FileEntry* month = stored.MonthOf(day)) {
       plans.try_emplace(month->day, MonthPlan(*month));
       month_days[month->day].push_back(day);
+      continue;
+    }
+    if (MonthLastDay(day) < options.month_files_before) {
+      // A closed month becomes one month file replacing its day files.
+      const int64_t first = MonthFirstDay(day);
+      auto [it, created] = plans.try_emplace(first);
+      if (created) {
+        it->second.day = first;
+        it->second.last_day = MonthLastDay(day);
+        for (int64_t d = first; d <= it->second.last_day; ++d) {
+          if (const FileEntry* old = stored.DayOf(d)) it->second.old.push_back(*old);
+        }
+      }
+      month_days[first].push_back(day);
       continue;
     }
     DayPlan plan;
@@ -398,12 +414,24 @@ Result<WriteReport> DatasetWriter::Replace(const DatasetId& dataset, const Stagi
     std::string others;
     for (int64_t day : replaced)
       others += (others.empty() ? "" : " OR ") + ("(" + DaysFilter(day, day) + ")");
+    std::string kept;
+    for (const FileEntry& old : plan.old) {
+      kept += " UNION ALL BY NAME SELECT * FROM " + ReadParquet(ctx_, old) + " WHERE NOT (" +
+              others + ")";
+    }
     plan.select_sql =
         "SELECT * FROM (SELECT * FROM (" +
         MergedSql(table, DaysFilter(plan.day, plan.last_day), "", staging.has_duplicates, keys) +
-        ") UNION ALL BY NAME SELECT * FROM " + ReadParquet(ctx_, plan.old.front()) +
-        " WHERE NOT (" + others + ")) ORDER BY " + JoinIdentifiers(keys.order);
+        ")" + kept + ") ORDER BY " + JoinIdentifiers(keys.order);
   }
+  // A closed month with nothing stored and nothing staged needs no file.
+  std::erase_if(plans, [&](const auto& entry) {
+    const DayPlan& plan = entry.second;
+    if (!plan.IsMonth() || !plan.old.empty()) return false;
+    return std::none_of(staged.begin(), staged.end(), [&](const auto& s) {
+      return s.first >= plan.day && s.first <= plan.last_day;
+    });
+  });
   return Apply(dataset, Values(std::move(plans)), options);
 }
 

@@ -9,6 +9,7 @@
 // A day inside a compacted month (one file for the whole closed month, written by CompactMonths)
 // is written by rewriting that month file: its rows with the day's changes, as a new month file.
 
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -42,6 +43,10 @@ struct WriteOptions {
   std::string source;    // recorded in the manifest for every file written
   bool dry_run = false;  // plan and report, write nothing
   bool locked = false;   // the caller already holds the dataset's write lock
+  // Replace only: days before this day (the first day of the current month) are written into
+  // month files, one per closed month, taking in that month's stored day files (doc/layout.md:
+  // a file covers a day or a closed month). INT64_MIN = day files only.
+  int64_t month_files_before = INT64_MIN;
 };
 
 class DatasetWriter {
