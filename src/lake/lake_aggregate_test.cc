@@ -420,6 +420,42 @@ TEST_F(LakeAggregateTest, CompactedAggregatesAndSourcesStayCorrectAndIncremental
   EXPECT_EQ(Aggregate({"1h", "1w"}).DaysRebuilt(), 0);
 }
 
+TEST_F(LakeAggregateTest, ARebuiltDayOfAClosedMonthTakesInTheMonthsOtherDayFiles) {
+  // agg/1h day files for all of February, as an older lake (or an ingest) left them.
+  KlineOptions hours;
+  hours.start_ms = kFeb1;
+  hours.step_ms = kMsPerHour;
+  hours.count = 29 * 24;
+  const std::string path = dir_.Join("in/hours.csv");
+  testing::WriteFile(path, testing::MakeKlineCsv(hours));
+  IngestRequest request;
+  request.sources = {path};
+  request.dataset = Agg("1h");
+  ASSERT_THAT(lake_->Ingest(request).status(), IsOk());
+  ASSERT_EQ(lake_->ListFiles(DatasetFilter::Of(Agg("1h")))->size(), 29u);
+  const RecordBatch before = Read(Agg("1h"));
+  // 1m candles for 10 February only; rebuilding that day rewrites February as one month file.
+  const int64_t feb10 = kFeb1 + 9 * kMsPerDay;
+  IngestMinutes(feb10, feb10 + kMsPerDay);
+  AggregateReport report = Aggregate({"1h"}, feb10, feb10 + kMsPerDay);
+  ASSERT_EQ(report.targets[0].days_rebuilt, 1);
+  auto files = *lake_->ListFiles(DatasetFilter::Of(Agg("1h")));
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(FormatDay(files[0].LastDay()), "2024-02-29");
+  const RecordBatch after = Read(Agg("1h"));
+  ASSERT_EQ(after.num_rows, 29u * 24u);
+  const std::vector<Candle> feb10_hours = Expected(minutes_, "1h", {});
+  for (size_t r = 0; r < after.num_rows; ++r) {
+    const int64_t ts = after.columns[0].ints[r];
+    if (ts >= feb10 && ts < feb10 + kMsPerDay) {
+      EXPECT_EQ(Value(after, "open", r), feb10_hours[(ts - feb10) / kMsPerHour].open);
+    } else {
+      EXPECT_EQ(Value(after, "open", r), Value(before, "open", r)) << FormatTimestamp(ts);
+      EXPECT_EQ(Value(after, "close", r), Value(before, "close", r)) << FormatTimestamp(ts);
+    }
+  }
+}
+
 TEST_F(LakeAggregateTest, SumsOverRowsMissingAColumnAreNullNotPartial) {
   // Half a day from a 6-column CSV, the other half with quote volume and trades.
   KlineOptions six;
