@@ -61,7 +61,8 @@ TEST(AggregateProcessTest, IngestAggregateReadDryRunAndDeleteOfAggregates) {
   EXPECT_EQ(report["aggregated"][0]["source"], "BINANCE/FUTURES/BTCUSDT/raw/1m");
   EXPECT_EQ(report["aggregated"][0]["days_rebuilt"], 3);
   EXPECT_EQ(report["aggregated"][0]["candles"], 72);
-  EXPECT_EQ(report["aggregated"][0]["days_created"], 3);
+  // January 2024 is a closed month: its three days go into one month file.
+  EXPECT_EQ(report["aggregated"][0]["files_created"], 1);
 
   // ---- dlake aggregate --to 15m,1d: both targets built for every day.
   nlohmann::json built = DlakeJson(lake, AggregateArgs("15m,1d"));
@@ -73,7 +74,7 @@ TEST(AggregateProcessTest, IngestAggregateReadDryRunAndDeleteOfAggregates) {
   EXPECT_EQ(built["targets"][1]["candles"], 3);
   for (const auto& t : built["targets"]) {
     EXPECT_EQ(t["days_rebuilt"], 3) << t.dump();
-    EXPECT_EQ(t["days_created"], 3) << t.dump();
+    EXPECT_EQ(t["files_created"], 1) << t.dump();
   }
 
   // ---- A second run, the ingest's 1h included: nothing to rebuild, nothing written.
@@ -106,7 +107,8 @@ TEST(AggregateProcessTest, IngestAggregateReadDryRunAndDeleteOfAggregates) {
   IngestCsv(lake, WriteKlines(tmp.Join("d3.csv"), Klines(3, 1, 42000, 8)));
   EXPECT_EQ(Checksums(agg_dir), agg_files);
   const auto files_listed = DlakeJson(lake, {"list", "--files", "--type", "agg", "--json"});
-  ASSERT_EQ(files_listed.size(), 3u * 3u) << files_listed.dump(2);  // 15m, 1h, 1d: 3 days each
+  // 15m, 1h, 1d: one month file each.
+  ASSERT_EQ(files_listed.size(), 3u) << files_listed.dump(2);
   nlohmann::json dry = DlakeJson(lake, {"aggregate", "--exchange", kExchange, "--symbol", kSymbol,
                                         "--to", "15m", "--dry-run", "--json"});
   EXPECT_EQ(dry["dry_run"], true);
@@ -119,7 +121,8 @@ TEST(AggregateProcessTest, IngestAggregateReadDryRunAndDeleteOfAggregates) {
   // What the dry run announced is what the real run does.
   nlohmann::json real = DlakeJson(lake, AggregateArgs("15m"));
   EXPECT_EQ(real["targets"][0]["days_rebuilt"], 1);
-  EXPECT_EQ(real["targets"][0]["days_created"], 1);
+  EXPECT_EQ(real["targets"][0]["files_replaced"], 1);  // the new day joins January's file
+  EXPECT_EQ(real["targets"][0]["files_created"], 0);
 
   // ---- delete --data-type agg: the aggregates go, the raw candles stay.
   ProcessResult deleted =

@@ -34,7 +34,7 @@ void PrintAggregated(const AggregateReport& report) {
     const char* verb = report.dry_run ? " would be rebuilt" : " rebuilt";
     std::cout << t.days_rebuilt << " of " << t.days_checked << " days" << verb;
     if (!report.dry_run) {
-      std::cout << ", " << t.candles << " candles: " << t.write.Count(DayAction::kCreated)
+      std::cout << ", " << t.candles << " candles; files: " << t.write.Count(DayAction::kCreated)
                 << " created, " << t.write.Count(DayAction::kReplaced) << " replaced, "
                 << t.write.Count(DayAction::kUnchanged) << " unchanged, "
                 << t.write.Count(DayAction::kRemoved) << " removed";

@@ -1,20 +1,10 @@
 // Manifest: the aggregate_inputs table (doc/manifest.md), what each aggregated day was built from.
 
-#include <chrono>
-
 #include "catalog/sqlite.h"
 #include "dlake/catalog/manifest.h"
+#include "dlake/common/time.h"
 
 namespace dlake {
-namespace {
-
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 Result<std::vector<AggregateInputs>> Manifest::AggregateInputsForDays(const DatasetId& aggregate,
                                                                       int64_t first_day,
                                                                       int64_t last_day) {
@@ -46,7 +36,7 @@ Status Manifest::RecordAggregateInputs(const DatasetId& aggregate, const Dataset
       auto upsert,
       db_->Prepare("INSERT OR REPLACE INTO aggregate_inputs(dataset_id, day, source_dataset_id, "
                    "inputs, built_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
-  const int64_t now = NowMs();
+  const int64_t now = SystemClockMs();
   for (const auto& d : days) {
     upsert.Bind(1, aggregate_id).Bind(2, d.day).Bind(3, source_id).Bind(4, d.inputs).Bind(5, now);
     DLAKE_RETURN_IF_ERROR(upsert.Run());

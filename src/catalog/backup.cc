@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -41,11 +40,6 @@ std::string CompactUtc(int64_t ms) {
                 static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
                 static_cast<int>(second_of_day % 60));
   return text;
-}
-
-int64_t SystemNowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // Deletes the oldest automatic backups in `dir` beyond the newest `keep`. The names sort by
@@ -124,7 +118,7 @@ Result<std::string> BackupManifestRotating(Manifest& manifest, const std::string
   DLAKE_RETURN_IF_ERROR(Env::Default()->CreateDirs(dir));
   DLAKE_ASSIGN_OR_RETURN(int version, manifest.SchemaVersion());
   const std::string path =
-      JoinPath(dir, ManifestBackupName(now_ms ? now_ms : SystemNowMs(), version, reason));
+      JoinPath(dir, ManifestBackupName(now_ms ? now_ms : SystemClockMs(), version, reason));
   DLAKE_RETURN_IF_ERROR(manifest.BackupTo(path));
   DLAKE_RETURN_IF_ERROR(PruneBackups(dir, keep));
   return path;

@@ -1,20 +1,10 @@
 // Manifest: lake files outside the datasets, and API usage counters (doc/manifest.md).
 
-#include <chrono>
-
 #include "catalog/sqlite.h"
 #include "dlake/catalog/manifest.h"
+#include "dlake/common/time.h"
 
 namespace dlake {
-namespace {
-
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 Status Manifest::AddLakeFile(const LakeFile& file) {
   std::lock_guard lock(mu_);
   DLAKE_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
@@ -28,7 +18,7 @@ Status Manifest::AddLakeFile(const LakeFile& file) {
                    "created_at, source, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   insert.Bind(1, file.path).Bind(2, file.kind).Bind(3, file.collection).Bind(4, file.rows);
   insert.Bind(5, file.bytes).Bind(6, file.sha256);
-  insert.Bind(7, file.created_at != 0 ? file.created_at : NowMs());
+  insert.Bind(7, file.created_at != 0 ? file.created_at : SystemClockMs());
   insert.Bind(8, file.source).Bind(9, file.metadata.empty() ? "{}" : file.metadata);
   DLAKE_RETURN_IF_ERROR(insert.Run());
   return txn.Commit();

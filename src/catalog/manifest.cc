@@ -1,6 +1,5 @@
 #include "dlake/catalog/manifest.h"
 
-#include <chrono>
 #include <filesystem>
 
 #include "catalog/manifest_backups.h"
@@ -70,11 +69,6 @@ FilterSql BuildFilter(const DatasetFilter& filter) {
 // How many days a file's first day can lie before its last: a month file spans up to 31 days.
 constexpr int64_t kMaxDaysBeforeLast = 30;
 
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 bool DatasetFilter::Matches(const DatasetId& id) const {
@@ -137,7 +131,7 @@ Status Manifest::Migrate(int target_version, int backups_keep) {
     if (current == 0) {
       DLAKE_RETURN_IF_ERROR(
           db_->Execute("INSERT INTO lake_info(key, value) VALUES ('created_at', '" +
-                       std::to_string(NowMs()) + "')"));
+                       std::to_string(SystemClockMs()) + "')"));
     }
     DLAKE_RETURN_IF_ERROR(db_->Execute("PRAGMA user_version = " + std::to_string(current + 1)));
     DLAKE_RETURN_IF_ERROR(txn.Commit());
@@ -161,7 +155,7 @@ Result<int64_t> Manifest::DatasetRowId(const DatasetId& d, bool create) {
       db_->Prepare("INSERT INTO datasets(exchange, market, symbol, type, period, created_at) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   insert.Bind(1, d.exchange).Bind(2, d.market).Bind(3, d.symbol).Bind(4, d.type).Bind(5, d.period);
-  insert.Bind(6, NowMs());
+  insert.Bind(6, SystemClockMs());
   DLAKE_RETURN_IF_ERROR(insert.Run());
   return db_->LastInsertId();
 }
@@ -282,7 +276,7 @@ Status Manifest::CommitFiles(const DatasetId& dataset, const std::vector<FileEnt
       auto pending,
       db_->Prepare(
           "INSERT OR REPLACE INTO pending_deletes(path, dataset_id, since) VALUES (?1, ?2, ?3)"));
-  const int64_t now = NowMs();
+  const int64_t now = SystemClockMs();
   for (const auto& path : obsolete_paths) {
     pending.Bind(1, path).Bind(2, dataset_id).Bind(3, now);
     DLAKE_RETURN_IF_ERROR(pending.Run());
@@ -336,7 +330,7 @@ Status Manifest::ReplaceSymbols(const std::string& exchange, const std::string& 
       db_->Prepare(
           "INSERT OR REPLACE INTO symbols(exchange, market, symbol, base, quote, status, "
           "contract_type, listing_time, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-  const int64_t now = NowMs();
+  const int64_t now = SystemClockMs();
   for (const auto& s : symbols) {
     insert.Bind(1, exchange).Bind(2, market).Bind(3, s.symbol).Bind(4, s.base).Bind(5, s.quote);
     insert.Bind(6, s.status).Bind(7, s.contract_type).Bind(8, s.listing_time).Bind(9, now);
@@ -378,7 +372,7 @@ Status Manifest::AddKnownGap(const KnownGap& gap) {
       db_->Prepare("INSERT INTO known_gaps(dataset_id, time_from, time_to, source, created_at) "
                    "VALUES (?1, ?2, ?3, ?4, ?5)"));
   insert.Bind(1, dataset_id).Bind(2, gap.time_from).Bind(3, gap.time_to).Bind(4, gap.source);
-  insert.Bind(5, NowMs());
+  insert.Bind(5, SystemClockMs());
   DLAKE_RETURN_IF_ERROR(insert.Run());
   return txn.Commit();
 }

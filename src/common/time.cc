@@ -1,9 +1,15 @@
 #include "dlake/common/time.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 
 namespace dlake {
+
+int64_t SystemClockMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 int64_t DayOf(int64_t ts_ms) {
   int64_t day = ts_ms / kMsPerDay;

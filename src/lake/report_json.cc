@@ -65,10 +65,10 @@ Json AggregateJson(const AggregateReport& r) {
                        {"days_checked", t.days_checked},
                        {"days_rebuilt", t.days_rebuilt},
                        {"candles", t.candles},
-                       {"days_created", t.write.Count(DayAction::kCreated)},
-                       {"days_replaced", t.write.Count(DayAction::kReplaced)},
-                       {"days_unchanged", t.write.Count(DayAction::kUnchanged)},
-                       {"days_removed", t.write.Count(DayAction::kRemoved)}});
+                       {"files_created", t.write.Count(DayAction::kCreated)},
+                       {"files_replaced", t.write.Count(DayAction::kReplaced)},
+                       {"files_unchanged", t.write.Count(DayAction::kUnchanged)},
+                       {"files_removed", t.write.Count(DayAction::kRemoved)}});
   }
   return {{"dry_run", r.dry_run}, {"targets", targets}};
 }

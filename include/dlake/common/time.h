@@ -15,6 +15,10 @@ inline constexpr int64_t kMsPerMinute = 60 * kMsPerSecond;
 inline constexpr int64_t kMsPerHour = 60 * kMsPerMinute;
 inline constexpr int64_t kMsPerDay = 24 * kMsPerHour;
 
+// The system's wall clock in ms since the epoch. Code that has an Env uses Env::NowMs (which tests
+// can fake); this is for records stamped below it (the manifest's created_at and built_at).
+int64_t SystemClockMs();
+
 // Days since 1970-01-01 of the UTC day holding `ts_ms` (floor division: negative times work).
 int64_t DayOf(int64_t ts_ms);
 inline int64_t DayStartMs(int64_t day) { return day * kMsPerDay; }
