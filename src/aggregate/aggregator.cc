@@ -144,6 +144,7 @@ Result<Plan> PlanAggregate(const StorageContext& ctx, const DatasetId& source, c
                          manifest.AggregateInputsForDays(plan.target, first_day, last_day));
   DLAKE_ASSIGN_OR_RETURN(auto known_gaps, manifest.KnownGaps(source));
   std::vector<TimeRange> gaps;
+  gaps.reserve(known_gaps.size());
   for (const auto& g : known_gaps) gaps.emplace_back(g.time_from, g.time_to);
   plan.gaps = MergeRanges(std::move(gaps));
 

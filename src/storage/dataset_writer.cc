@@ -288,7 +288,7 @@ std::optional<DayChange> DecideDay(const StorageContext& ctx, const DatasetId& d
   return change;
 }
 
-std::vector<DayPlan> Values(std::map<int64_t, DayPlan> plans) {
+std::vector<DayPlan> Values(std::map<int64_t, DayPlan>&& plans) {
   std::vector<DayPlan> out;
   out.reserve(plans.size());
   for (auto& [day, plan] : plans) out.push_back(std::move(plan));
