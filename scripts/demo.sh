@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds, and runs the main job on the embedded defaults: creates a demo
-# lake, ingests the bundled samples, lists the lake, reads a slice and verifies it; then runs the
-# CoinMarketCap pipeline (extract, transform, warehouse load, tests, gold exports) into the
-# embedded warehouse against the fake CoinMarketCap API (build/testing/fake-cmc), offline.
+# lake, ingests the bundled samples (with 15m and 1h aggregates), lists the lake, reads a slice,
+# aggregates to 4h and 1d, reads a resampled day and runs maintenance (compaction, cleanup,
+# verify); then runs the CoinMarketCap pipeline (extract, transform, warehouse load, tests, gold
+# exports) into the embedded warehouse against the fake CoinMarketCap API (build/testing/fake-cmc),
+# offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,7 +26,7 @@ rm -rf "$lake"
 run init "$lake"
 export DLAKE_LAKE=$lake
 run ingest --source "$root/samples/BTCUSDT-1m-2024-03-01_03.csv" --exchange binance \
-  --market futures --symbol BTC/USDT:USDT
+  --market futures --symbol BTC/USDT:USDT --aggregate 15m,1h
 run ingest --source "$root/samples/ETHUSDT-1h-2024-03.csv" --exchange binance --market spot \
   --symbol ETHUSDT --period 1h
 run ingest --source "$root/samples/BTCUSDT-trades-2024-03-01.csv" --exchange binance \
@@ -33,7 +35,9 @@ run list
 run read --exchange binance --symbol BTCUSDT --start "2024-03-01T23:55" --end "2024-03-02T00:05"
 run read --exchange binance --symbol ETHUSDT --period 1h --start 2024-03-05 --end 2024-03-05 \
   --columns ts,close,volume --format csv --limit 5
-run verify
+run aggregate --exchange binance --symbol BTCUSDT --to 4h,1d
+run read --exchange binance --symbol BTCUSDT --timeframe 4h --start 2024-03-02 --end 2024-03-02
+run maintain
 
 # CoinMarketCap: the fake Pro API on a free local port, stopped when the demo ends in any way.
 fake_cmc="$root/$build_dir/testing/fake-cmc"
