@@ -83,35 +83,6 @@ std::string BaselineSql(const std::string& interval, const std::string& files) {
          files + ") GROUP BY b";
 }
 
-// What one read returned: enough to check that both sides see the same candles.
-struct ReadResult {
-  int64_t rows = 0;
-  int64_t ts_sum = 0;  // bucket starts, ms
-  bool operator==(const ReadResult&) const = default;
-};
-
-struct Side {
-  std::string name;
-  std::function<ReadResult()> read;
-  std::vector<double> ms;
-  ReadResult result;
-};
-
-// One untimed read per side, then `reps` rounds, each side in turn (each round starting with
-// the next side), so that load from elsewhere on the machine hits the sides alike.
-void Measure(std::vector<Side>& sides, int64_t reps) {
-  for (Side& side : sides) side.result = side.read();
-  for (int64_t i = 0; i < reps; ++i) {
-    for (size_t k = 0; k < sides.size(); ++k) {
-      Side& side = sides[(static_cast<size_t>(i) + k) % sides.size()];
-      const double t0 = NowSeconds();
-      ReadResult r = side.read();
-      side.ms.push_back((NowSeconds() - t0) * 1e3);
-      if (!(r == side.result)) throw Failure{side.name + ": a repeated read returned other rows"};
-    }
-  }
-}
-
 ReadResult LakeRead15m(Lake& lake) {
   ReadRequest request;
   request.dataset = Source();
@@ -263,7 +234,7 @@ int Run(const Config& config) {
       {"lake Read 15m, on the fly from 1m", [&] { return LakeRead15m(*lake); }, {}, {}},
       {"duckdb 15m time_bucket query", [&] { return DuckRead15m(*conn, list); }, {}, {}},
   };
-  Measure(on_the_fly, config.reps);
+  Measure(on_the_fly, config.reps, kNoBudget);
 
   // 1: full builds, the two sides taking turns.
   std::vector<double> lake_s, duck_s, duck_days_s;
@@ -340,7 +311,7 @@ int Run(const Config& config) {
       {"lake Read 15m, from the stored aggregate", [&] { return LakeRead15m(*lake); }, {}, {}},
       {"duckdb 15m time_bucket query", [&] { return DuckRead15m(*conn, list); }, {}, {}},
   };
-  Measure(stored, config.reps);
+  Measure(stored, config.reps, kNoBudget);
   for (const auto* sides : {&on_the_fly, &stored}) {
     for (const Side& side : *sides) {
       if (side.result.rows != config.days * 96 || !(side.result == on_the_fly[0].result)) {

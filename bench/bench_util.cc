@@ -282,4 +282,18 @@ void CheckOk(const Status& status, std::string_view what) {
   if (!status.ok()) throw Failure{std::string(what) + ": " + status.ToString()};
 }
 
+void Measure(std::vector<Side>& sides, int64_t max_reps, double budget_s) {
+  for (Side& side : sides) side.result = side.read();
+  const double deadline = NowSeconds() + budget_s;
+  for (int64_t i = 0; i < max_reps && (i < 5 || NowSeconds() < deadline); ++i) {
+    for (size_t k = 0; k < sides.size(); ++k) {
+      Side& side = sides[(static_cast<size_t>(i) + k) % sides.size()];
+      const double t0 = NowSeconds();
+      ReadResult r = side.read();
+      side.ms.push_back((NowSeconds() - t0) * 1e3);
+      if (!(r == side.result)) throw Failure{side.name + ": a repeated read returned other rows"};
+    }
+  }
+}
+
 }  // namespace dlake::bench

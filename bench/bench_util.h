@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -112,6 +114,29 @@ bool Target(bool pass, const std::string& what);
 struct Failure {
   std::string message;
 };
+
+// What one timed read returned: enough to check that every side sees the same rows.
+struct ReadResult {
+  int64_t rows = 0;
+  int64_t ts_sum = 0;
+  bool operator==(const ReadResult&) const = default;
+};
+
+// One side of a read comparison: its read and the times it took.
+struct Side {
+  std::string name;
+  std::function<ReadResult()> read;
+  std::vector<double> ms;
+  ReadResult result;
+};
+
+inline constexpr double kNoBudget = std::numeric_limits<double>::infinity();
+
+// Reads with every side in turn after one untimed warm-up read each, each round starting with
+// the next side, so that load from elsewhere on the machine hits all sides alike; stops after
+// `max_reps` rounds or, once at least 5 rounds are done, when `budget_s` is used. Throws Failure
+// when a repeated read returns other rows.
+void Measure(std::vector<Side>& sides, int64_t max_reps, double budget_s);
 void CheckOk(const Status& status, std::string_view what);
 template <typename T>
 T ValueOrDie(Result<T> result, std::string_view what) {

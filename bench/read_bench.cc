@@ -67,38 +67,6 @@ struct Slice {
   int64_t max_reps = 0;
 };
 
-// What one read returned: enough to check that all sides see the same rows.
-struct ReadResult {
-  int64_t rows = 0;
-  int64_t ts_sum = 0;
-  bool operator==(const ReadResult&) const = default;
-};
-
-struct Side {
-  std::string name;
-  std::function<ReadResult()> read;
-  std::vector<double> ms;
-  ReadResult result;
-};
-
-// Reads with every side in turn, so that load from elsewhere on the machine hits all sides alike,
-// after one untimed warm-up read each; stops after `max_reps` rounds or, once at least 5 rounds
-// are done, when the time budget is used.
-void Measure(std::vector<Side>& sides, int64_t max_reps, double budget_s) {
-  for (Side& side : sides) side.result = side.read();
-  const double deadline = NowSeconds() + budget_s;
-  for (int64_t i = 0; i < max_reps && (i < 5 || NowSeconds() < deadline); ++i) {
-    // Each round starts with the next side, so no side always follows the slow glob read.
-    for (size_t k = 0; k < sides.size(); ++k) {
-      Side& side = sides[(static_cast<size_t>(i) + k) % sides.size()];
-      const double t0 = NowSeconds();
-      ReadResult r = side.read();
-      side.ms.push_back((NowSeconds() - t0) * 1e3);
-      if (!(r == side.result)) throw Failure{side.name + ": a repeated read returned other rows"};
-    }
-  }
-}
-
 DatasetId Dataset(const std::string& symbol) {
   return ValueOrDie(DatasetId::Make("BINANCE", "SPOT", symbol, "raw", "1m"), "DatasetId::Make");
 }
