@@ -19,9 +19,11 @@ enum class WriteMode {
 
 // When a table is built.
 enum class BuildRule {
-  kWhenNewer,         // its bronze snapshot is newer than its last transform (`check`)
-  kWithExchangeInfo,  // dim_exchange_map: exactly when dim_exchange_info was built in the run
-  kOnce,              // the sentiment history: until one transform has succeeded
+  kWhenNewer,  // its bronze snapshot is newer than its last transform (`check`)
+  // dim_exchange_map: when dim_exchange_info was built in the run, or built after the map's
+  // last build by a run that stopped before the map (a crash)
+  kWithExchangeInfo,
+  kOnce,  // the sentiment history: until one transform has succeeded
 };
 
 // Table maintenance after a successful write (cryptolakehouse §2.1, made real).

@@ -57,12 +57,9 @@ TableTransform TableRunner::Run(const SilverTable& table) {
 
 Result<TableRunner::Plan> TableRunner::PlanBuild(const SilverTable& table) {
   if (table.rule == BuildRule::kWithExchangeInfo) {
+    if (state_.exchange_info.empty()) return PlanExchangeMapCatchUp(table);
     Plan plan;
     plan.source_snapshot = kExchangeInfoBroadcast;
-    if (state_.exchange_info.empty()) {
-      plan.skip_reason = "dim_exchange_info was not built in this run";
-      return plan;
-    }
     plan.inputs.exchange_info = state_.exchange_info;
     plan.inputs.exchange_map = state_.exchange_map;
     plan.snapshot_time = state_.exchange_info_time;
@@ -77,6 +74,47 @@ Result<TableRunner::Plan> TableRunner::PlanBuild(const SilverTable& table) {
     }
   }
   return PlanFromBronze(table);
+}
+
+// A run killed after dim_exchange_info and before dim_exchange_map leaves the map behind, and
+// every later run skips dim_exchange_info until the next extract. So when dim_exchange_info's
+// last build is newer than the map's, the map is built from the snapshot dim_exchange_info read,
+// joined with dim_exchange_id's snapshot when that was built since the map. Its txn makes this a
+// no-op when only the map's metadata line was lost.
+Result<TableRunner::Plan> TableRunner::PlanExchangeMapCatchUp(const SilverTable& table) {
+  Plan plan;
+  plan.source_snapshot = kExchangeInfoBroadcast;
+  plan.skip_reason = "dim_exchange_info was not built in this run";
+  const SilverTable& info_table = *FindSilverTable("dim_exchange_info");
+  DLAKE_ASSIGN_OR_RETURN(auto info, metadata_.LastTransform(info_table.domain, info_table.name));
+  DLAKE_ASSIGN_OR_RETURN(auto map, metadata_.LastTransform(table.domain, table.name));
+  if (!info || (map && map->ended_at_ms >= info->ended_at_ms)) return plan;
+  DLAKE_ASSIGN_OR_RETURN(auto info_file, SnapshotBuiltFrom(info_table, *info));
+  if (!info_file) {
+    plan.skip_reason = "the bronze file dim_exchange_info was last built from (ended_at " +
+                       info->ended_at + ") is no longer the latest";
+    return plan;
+  }
+  plan.skip_reason.reset();
+  plan.inputs.exchange_info = Absolute(info_file->primary);
+  plan.snapshot_time = info_file->time_ms;
+  plan.note = "catching up with dim_exchange_info built at " + info->ended_at;
+  const SilverTable& id_table = *FindSilverTable("dim_exchange_id");
+  DLAKE_ASSIGN_OR_RETURN(auto id, metadata_.LastTransform(id_table.domain, id_table.name));
+  if (!id || (map && map->ended_at_ms >= id->ended_at_ms)) return plan;
+  DLAKE_ASSIGN_OR_RETURN(auto id_file, SnapshotBuiltFrom(id_table, *id));
+  if (id_file) plan.inputs.exchange_map = Absolute(id_file->primary);
+  return plan;
+}
+
+Result<std::optional<BronzeSnapshot>> TableRunner::SnapshotBuiltFrom(const SilverTable& table,
+                                                                     const TransformRecord& built) {
+  DLAKE_ASSIGN_OR_RETURN(
+      auto latest, LatestBronzeFile(*ctx_.manifest, table.bronze_folder, table.bronze_prefix));
+  if (!latest || !latest->time_ms || latest->time_ms != built.source_time_ms) {
+    return std::optional<BronzeSnapshot>();
+  }
+  return latest;
 }
 
 Result<TableRunner::Plan> TableRunner::PlanFromBronze(const SilverTable& table) {

@@ -45,6 +45,10 @@ class TableRunner {
 
   Result<Plan> PlanBuild(const SilverTable& table);
   Result<Plan> PlanFromBronze(const SilverTable& table);
+  Result<Plan> PlanExchangeMapCatchUp(const SilverTable& table);
+  // The latest bronze file of `table` when it is the one its last build read, else nullopt.
+  Result<std::optional<BronzeSnapshot>> SnapshotBuiltFrom(const SilverTable& table,
+                                                          const TransformRecord& built);
   void Build(const SilverTable& table, const Plan& plan, int64_t started_ms, TableTransform& out);
   void Skip(const SilverTable& table, const Plan& plan, TableTransform& out);
   void RememberBuilt(const SilverTable& table, const Plan& plan);

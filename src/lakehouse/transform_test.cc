@@ -1,8 +1,9 @@
 // The silver transforms across runs: facts accumulate, dimension changes arrive, a re-run or an
 // unchanged snapshot commits nothing, a crash between a commit and its metadata line is
 // repaired without a second commit, a failed table appends no line while the others go on,
-// dim_exchange_map and spot volumes follow exchange_info of the same run, the sentiment history
-// loads once, maintenance runs, and the report and status in their JSON form.
+// dim_exchange_map and spot volumes follow exchange_info of the same run, a map left behind by a
+// stopped run is built by the next, the sentiment history loads once, maintenance runs, and the
+// report and status in their JSON form.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -297,6 +298,34 @@ TEST_F(TransformTest, ExchangeMapAndSpotVolumesFollowExchangeInfoOfTheSameRun) {
   EXPECT_EQ(lake_.Count(kExchangeMap, day2), 20);
   EXPECT_EQ(lake_.Count(kExchangeMap, day2 + " AND is_active IS NULL"), 20);
   EXPECT_EQ(lake_.Count(kExchangeMap, "is_active IS NULL"), 20);
+}
+
+// A run that stopped after dim_exchange_info and before dim_exchange_map (a crash, here a failed
+// commit) must not leave the map behind until the next extract: the next run builds it from
+// the snapshot dim_exchange_info read, with is_active from the dim_exchange_id of that run.
+TEST_F(TransformTest, AMapLeftBehindByAStoppedRunIsBuiltByTheNextRun) {
+  ExtractAll(0, 0);
+  lake_.env().FailCommitsUnder("dim_exchange_map/_delta_log");
+  TransformReport stopped = lake_.Run("daily");
+  EXPECT_EQ(Entry(stopped, "dim_exchange_info")->status, "success");
+  EXPECT_EQ(Entry(stopped, "dim_exchange_map")->status, "failed");
+  EXPECT_TRUE(lake_.MetadataLines("exchange", "dim_exchange_map").empty());
+
+  lake_.env().FailCommitsUnder("");
+  lake_.SetClock(0, 9, 0);
+  TransformReport next = lake_.Run("daily");
+  EXPECT_EQ(Entry(next, "dim_exchange_info")->status, "skipped");
+  const TableTransform* map = Entry(next, "dim_exchange_map");
+  EXPECT_EQ(map->status, "success") << map->notes << map->error;
+  EXPECT_THAT(map->notes, HasSubstr("catching up"));
+  EXPECT_EQ(lake_.Count(kExchangeMap), 20);
+  EXPECT_EQ(lake_.Count(kExchangeMap, "is_active IS NULL"), 0);
+  const int64_t version = lake_.Version(kExchangeMap);
+
+  lake_.SetClock(0, 9, 30);
+  TransformReport idle = lake_.Run("daily");
+  EXPECT_EQ(Entry(idle, "dim_exchange_map")->status, "skipped");
+  EXPECT_EQ(lake_.Version(kExchangeMap), version);
 }
 
 TEST_F(TransformTest, TheSentimentHistoryLoadsOnceAndLiveReadingsMergeIntoTheSameTable) {
