@@ -25,7 +25,7 @@ readonly PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libtomlplusplus-dev
   libpq-dev postgresql
-  clang-format clang-tidy
+  clang-format clang-tidy ccache
 )
 
 log() { echo "setup: $*" >&2; }
