@@ -3,6 +3,7 @@
 // Commands only parse arguments, call dlake::Lake and format results.
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "dlake/json.h"
 #include "dlake/lake.h"
+#include "dlake/request_parsing.h"
 
 namespace dlake::cli {
 
@@ -68,7 +70,7 @@ struct DatasetFlags {
   DatasetFilter Filter() const;
 };
 
-// [start, end) from --start/--end text; empty text = unbounded.
+// [start, end) from --start/--end text (ParseTimeRange); empty text = unbounded.
 std::pair<int64_t, int64_t> ParseRange(const std::string& start, const std::string& end);
 
 // Adds the global flag of every setting that has one (dlake::SettingCatalog) to `app`.
@@ -111,6 +113,26 @@ void AddCmcCommands(CLI::App& app, GlobalOptions& global);
 void AddWarehouseAndGoldCommands(CLI::App& app, GlobalOptions& global);
 // `dlake backup` and `dlake restore` (cmd_backup.cc).
 void AddBackupCommands(CLI::App& app, GlobalOptions& global);
+// `dlake upload-feature` and `dlake features list | show | diff` (cmd_features.cc).
+void AddFeatureCommands(CLI::App& app, GlobalOptions& global);
+// `dlake read --feature-set` and `--with-features` (cmd_features.cc): the flags, and the request
+// they make.
+struct FeatureReadFlags {
+  std::string feature_set;    // SET[@VERSION]
+  std::string with_features;  // SET[@VERSION],...
+  std::string tolerance;      // a period such as 5m, or a duration 90s / 2h / 1d
+  std::string as_of;          // a time, as --start reads it
+  void Add(CLI::App& cmd);
+  bool Any() const { return !feature_set.empty() || !with_features.empty(); }
+};
+// What `dlake read` writes out: rows exported to a file, or scanned in batches.
+struct ReadSource {
+  std::function<Result<int64_t>(ExportFormat, const std::string&)> export_to;
+  std::function<Status(size_t, const std::function<Status(const RecordBatch&)>&)> scan;
+};
+// The rows of a plain read (cmd_read.cc) and of a read with feature flags (cmd_features.cc).
+ReadSource PlainReadSource(Lake& lake, const ReadQuery& query);
+ReadSource FeatureReadSource(Lake& lake, const FeatureReadFlags& flags, const ReadQuery& query);
 // `dlake maintain [compact | cleanup]` (cmd_maintain.cc).
 void AddMaintainCommands(CLI::App& app, GlobalOptions& global);
 

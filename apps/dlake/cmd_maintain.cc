@@ -1,6 +1,5 @@
 // `dlake maintain [compact | cleanup]`: keeping the lake compact and tidy (doc/maintain.md).
 
-#include <cctype>
 #include <iostream>
 
 #include "cli.h"
@@ -9,20 +8,14 @@
 namespace dlake::cli {
 namespace {
 
-// "24h", "90m", "3600s", "7d", "0": a duration in ms. A bare number counts hours.
+// "24h", "90m", "3600s", "7d": a duration in ms (ParseDuration). A bare number counts hours.
 int64_t ParseGrace(const std::string& text) {
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  const std::string unit = text.substr(digits);
-  int64_t scale = 0;
-  if (unit.empty() || unit == "h") scale = kMsPerHour;
-  if (unit == "d") scale = kMsPerDay;
-  if (unit == "m") scale = kMsPerMinute;
-  if (unit == "s") scale = kMsPerSecond;
-  if (digits == 0 || digits > 9 || scale == 0) {
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  auto ms = ParseDuration(bare ? text + "h" : text);
+  if (!ms.ok()) {
     throw UsageError("--grace '" + text + "': expected a duration such as 24h, 90m, 3600s or 7d");
   }
-  return std::stoll(text.substr(0, digits)) * scale;
+  return *ms;
 }
 
 std::string MonthList(const std::vector<int64_t>& months) {

@@ -47,28 +47,29 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global) {
       ->default_val("table");
   cmd->add_option("--output", flags.output, "Write to FILE instead of stdout (needed for parquet)");
   cmd->add_option("--limit", flags.limit, "At most N rows");
+  static FeatureReadFlags features;
+  features.Add(*cmd);
   cmd->callback([&global] {
-    DatasetFilter filter = flags.dataset.Filter();
-    if (filter.period.empty() && flags.timeframe.empty()) {
-      filter.period = filter.type == kTypeTicks ? "tick" : "1m";
-    }
-    auto [start, end] = ParseRange(flags.start, flags.end);
+    const DatasetFlags& names = flags.dataset;
+    ReadQuery query;
+    query.dataset = {names.exchange, names.market, names.symbol, names.type, names.period};
+    query.timeframe = flags.timeframe;
+    query.start = flags.start;
+    query.end = flags.end;
+    query.columns = SplitColumns(flags.columns);
+    query.limit = flags.limit;
+    // Bad words are bad usage (exit 2), checked before the lake is opened.
+    if (features.feature_set.empty()) CheckUsage(ReadFilter(query));
+    ParseRange(flags.start, flags.end);
     if (flags.format == "parquet" && flags.output.empty()) {
       throw UsageError("--format parquet needs --output FILE");
     }
     auto lake = OpenLake(global);
-    ReadRequest request;
-    request.dataset = flags.timeframe.empty()
-                          ? Check(lake->ResolveDataset(filter))
-                          : Check(lake->ResolveTimeframeSource(filter, flags.timeframe));
-    request.timeframe = flags.timeframe;
-    request.start = start;
-    request.end = end;
-    request.columns = SplitColumns(flags.columns);
-    request.limit = flags.limit;
+    ReadSource source = features.Any() ? FeatureReadSource(*lake, features, query)
+                                       : PlainReadSource(*lake, query);
     if (flags.format == "parquet" || (flags.format == "csv" && !flags.output.empty())) {
       ExportFormat format = flags.format == "parquet" ? ExportFormat::kParquet : ExportFormat::kCsv;
-      int64_t rows = Check(lake->Export(request, format, flags.output));
+      int64_t rows = Check(source.export_to(format, flags.output));
       std::cerr << "Wrote " << rows << " rows to " << flags.output << "\n";
       return;
     }
@@ -80,7 +81,7 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global) {
     std::ostream& out = flags.output.empty() ? std::cout : file;
     auto writer = MakeBatchWriter(flags.format, out);
     int64_t rows = 0;
-    Check(lake->Scan(request, 8192, [&](const RecordBatch& batch) {
+    Check(source.scan(8192, [&](const RecordBatch& batch) {
       writer->Write(batch);
       rows += static_cast<int64_t>(batch.num_rows);
       if (!out) return IoError("cannot write output");
@@ -88,6 +89,17 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global) {
     }));
     writer->Finish(rows);
   });
+}
+
+ReadSource PlainReadSource(Lake& lake, const ReadQuery& query) {
+  const ReadRequest request = Check(MakeReadRequest(lake, query));
+  return ReadSource{
+      [&lake, request](ExportFormat format, const std::string& path) {
+        return lake.Export(request, format, path);
+      },
+      [&lake, request](size_t batch_rows, const std::function<Status(const RecordBatch&)>& sink) {
+        return lake.Scan(request, batch_rows, sink);
+      }};
 }
 
 }  // namespace dlake::cli

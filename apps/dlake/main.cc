@@ -52,6 +52,7 @@ int Run(int argc, char** argv) {
   AddBackupCommands(app, global);
   AddMaintainCommands(app, global);
   AddAggregateCommand(app, global);
+  AddFeatureCommands(app, global);
   AddDownloadCommands(app, global);
   AddDeltaCommands(app, global);
   AddCmcCommands(app, global);

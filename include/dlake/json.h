@@ -37,6 +37,13 @@ std::string ToJson(const VerifyReport& report, int indent = 2);
 std::string ToJson(const CompactReport& report, int indent = 2);
 std::string ToJson(const CleanupReport& report, int indent = 2);
 std::string ToJson(const MaintainReport& report, int indent = 2);
+// The feature store (doc/features.md): a version with its lineage, a list of them, an upload,
+// a diff and a deletion.
+std::string ToJson(const FeatureVersion& version, int indent = 2);
+std::string ToJson(const std::vector<FeatureVersion>& versions, int indent = 2);
+std::string ToJson(const FeatureUploadReport& report, int indent = 2);
+std::string ToJson(const FeatureDiff& diff, int indent = 2);
+std::string ToJson(const FeatureDeleteReport& report, int indent = 2);
 // {"endpoints": cmc::ToJson(endpoints), "tables": lakehouse::ToJson(tables)}.
 std::string ToJson(const PipelineStatus& status, int indent = 2);
 

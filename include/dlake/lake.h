@@ -20,6 +20,7 @@
 #include "dlake/common/record_batch.h"
 #include "dlake/common/status.h"
 #include "dlake/exchange/download.h"
+#include "dlake/features/features.h"
 #include "dlake/ingest/ingest_request.h"
 #include "dlake/lakehouse/transform.h"
 #include "dlake/runtime/runtime.h"
@@ -220,6 +221,26 @@ class Lake {
   // Restores a backup made with data into a new lake folder (verified first, built beside it
   // and renamed into place), then verifies the new lake. Does not touch any open lake.
   static Result<RestoreReport> Restore(const RestoreRequest& request, const LakeOptions& options);
+
+  // ---- The feature store (doc/features.md; types in dlake/features/features.h) ----
+  // Uploads a file as a version of a feature set for one exchange symbol. The same content
+  // again is a no-op ("unchanged"); other content under an existing version is AlreadyExists.
+  Result<FeatureUploadReport> UploadFeature(const FeatureUploadRequest& request);
+  // Versions ordered by set, then version (highest first), exchange and symbol.
+  Result<std::vector<FeatureVersion>> ListFeatures(const FeatureListRequest& request);
+  // Every exchange symbol of one version (the highest when `ref` names none), lineage included.
+  Result<std::vector<FeatureVersion>> ShowFeature(const FeatureRef& ref);
+  Result<FeatureDiff> DiffFeatures(const FeatureRef& a, const FeatureRef& b);
+  // Removes a version (of every exchange symbol, or the one named): record and files.
+  Result<FeatureDeleteReport> DeleteFeatures(const FeatureDeleteRequest& request);
+  // The version a read uses; its rows are read with Read/Scan/Export on version.dataset.
+  Result<FeatureVersion> ResolveFeature(const FeatureLookup& lookup);
+  // Candles joined point in time with feature sets (PointInTimeRequest).
+  Result<RecordBatch> ReadWithFeatures(const PointInTimeRequest& request);
+  Status ScanWithFeatures(const PointInTimeRequest& request, size_t batch_rows,
+                          const std::function<Status(const RecordBatch&)>& sink);
+  Result<int64_t> ExportWithFeatures(const PointInTimeRequest& request, ExportFormat format,
+                                     const std::string& path);
 
   // ---- The CoinMarketCap pipeline (doc/cmc.md) ----
   // Extracts CoinMarketCap snapshots into the bronze layer: the API at cmc.url, paced by

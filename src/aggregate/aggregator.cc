@@ -1,7 +1,6 @@
 #include "aggregate/aggregator.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -12,6 +11,7 @@
 #include "storage/dataset_locks.h"
 #include "storage/dataset_writer.h"
 #include "storage/partition.h"
+#include "storage/stage_table.h"
 
 namespace dlake::aggregate {
 namespace {
@@ -62,11 +62,6 @@ Result<std::vector<std::string>> ParquetColumns(duck::Database& db,
   std::vector<std::string> out;
   for (size_t i = 0; i < result.RowCount(); ++i) out.push_back(result.GetString(0, i));
   return out;
-}
-
-std::string StageTableName() {
-  static std::atomic<int64_t> counter{0};
-  return "dlake_aggregate_stage_" + std::to_string(counter.fetch_add(1));
 }
 
 }  // namespace
@@ -215,21 +210,14 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
 
   DLAKE_ASSIGN_OR_RETURN(CandleQuery query, plan.Query(ctx, /*all_days=*/false));
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx.duck));
-  const std::string table = StageTableName();
-  // The stage is a table of the runtime's DuckDB (the writer's connections read it): dropped
-  // on every return.
-  struct DropStage {
-    duck::Connection& conn;
-    const std::string& table;
-    ~DropStage() { (void)conn.Execute("DROP TABLE IF EXISTS " + duck::QuoteIdentifier(table), ""); }
-  } drop_stage{*conn, table};
+  const storage::StageTable stage(*conn, "aggregate");
   const std::string candles =
       query.files.empty() ? "SELECT NULL::BIGINT AS ts WHERE false" : CandleSql(query);
-  DLAKE_RETURN_IF_ERROR(conn->Execute("CREATE TABLE " + duck::QuoteIdentifier(table) +
+  DLAKE_RETURN_IF_ERROR(conn->Execute("CREATE TABLE " + stage.Quoted() +
                                           " AS SELECT *, 0::BIGINT AS _seq FROM (" + candles + ")",
                                       "aggregating " + source.Path() + " to " + to.name));
   DLAKE_ASSIGN_OR_RETURN(
-      auto count, conn->Query("SELECT count(*) FROM " + duck::QuoteIdentifier(table), "counting"));
+      auto count, conn->Query("SELECT count(*) FROM " + stage.Quoted(), "counting"));
   report.candles = count.GetInt64(0, 0);
   storage::DatasetWriter writer(ctx, *conn);
   storage::WriteOptions options;
@@ -239,7 +227,7 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
   // `dlake maintain compact` would give them (a year of 1h reads from 12 files).
   options.month_files_before = storage::MonthFirstDay(DayOf(ctx.env->NowMs()));
   auto written =
-      writer.Replace(report.dataset, storage::Staging{table, true, false}, changed_days, options);
+      writer.Replace(report.dataset, storage::Staging{stage.name(), true, false}, changed_days, options);
   DLAKE_RETURN_IF_ERROR(written.status());
   report.write = std::move(*written);
   DLAKE_RETURN_IF_ERROR(ctx.manifest->RecordAggregateInputs(report.dataset, source, inputs));

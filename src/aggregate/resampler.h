@@ -23,13 +23,15 @@ class Resampler {
   // Whether the request would be served from the stored aggregate (for tests and benchmarks).
   Result<bool> ServedFromStore(const ReadRequest& request);
 
- private:
-  // What a request reads: the stored aggregate (`stored` set) or the on-the-fly SQL.
+  // What a request reads: the stored aggregate (`stored` set) or the on-the-fly SQL. The
+  // caller holds request.dataset's read lock (and the stored aggregate's, when reading it).
   struct Source {
     std::optional<ReadRequest> stored;
     std::string sql;  // $1, $2 = start, end; empty = no rows
   };
   Result<Source> Plan(const ReadRequest& request);
+
+ private:
 
   const StorageContext& ctx_;
 };

@@ -139,6 +139,31 @@ CREATE VIEW manifest AS
          f.metadata, f.columns
   FROM files f JOIN datasets d ON d.id = f.dataset_id;
 )sql",
+      // 8 -> 9: feature set versions with their lineage; their files are the files of their
+      // feature dataset (type 'feature', period '<set>@<version>').
+      R"sql(
+CREATE TABLE feature_versions (
+  dataset_id   INTEGER PRIMARY KEY REFERENCES datasets (id),
+  feature_set  TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  exchange     TEXT NOT NULL,
+  symbol       TEXT NOT NULL,
+  market       TEXT NOT NULL DEFAULT '',
+  description  TEXT NOT NULL DEFAULT '',
+  code_ref     TEXT NOT NULL DEFAULT '',
+  host         TEXT NOT NULL DEFAULT '',
+  created_at   INTEGER NOT NULL,
+  rows         INTEGER NOT NULL,
+  time_from    INTEGER NOT NULL,
+  time_to      INTEGER NOT NULL,
+  files        INTEGER NOT NULL,
+  files_digest TEXT NOT NULL,
+  columns      TEXT NOT NULL,
+  lineage      TEXT NOT NULL,
+  UNIQUE (feature_set, version, exchange, symbol)
+);
+CREATE INDEX feature_versions_by_symbol ON feature_versions (symbol);
+)sql",
   };
   return migrations;
 }

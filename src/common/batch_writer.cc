@@ -114,8 +114,9 @@ class TableWriter : public BatchWriter {
  private:
   std::string Cell(const Column& col, size_t r) const {
     if (col.IsNull(r)) return "NULL";
-    if (lake_times_ && (col.name == "ts" || col.name == "close_time") &&
-        col.type == ColumnType::kInt64) {
+    // A joined feature set's row time ("alpha.ts") is a lake time too.
+    const bool time = col.name == "ts" || col.name == "close_time" || col.name.ends_with(".ts");
+    if (lake_times_ && time && col.type == ColumnType::kInt64) {
       return FormatTimestamp(col.ints[r]);
     }
     return col.ToString(r);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dlake/common/semver.h"
 #include "dlake/common/strings.h"
 #include "dlake/common/time.h"
 
@@ -95,6 +96,51 @@ Result<std::string> ParseDataType(std::string_view type) {
   return InvalidArgument("unknown data type '", type, "' (known: raw, agg, ticks, alt)");
 }
 
+Result<std::string> ParseListedType(std::string_view type) {
+  if (EqualsIgnoreCase(type, kTypeFeature)) return std::string(kTypeFeature);
+  auto parsed = ParseDataType(type);
+  if (!parsed.ok()) {
+    return InvalidArgument("unknown data type '", type, "' (known: raw, agg, ticks, alt, feature)");
+  }
+  return parsed;
+}
+
+Status CheckFeatureSetName(std::string_view name) {
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  std::isalnum(static_cast<unsigned char>(name[0])) &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                  });
+  if (ok) return Status::Ok();
+  return InvalidArgument("invalid feature set name '", name,
+                         "': use 1 to 64 letters, digits, '_' or '-', starting with a letter or "
+                         "digit");
+}
+
+Result<DatasetId> DatasetId::Feature(std::string_view feature_set, std::string_view version,
+                                     std::string_view exchange, std::string_view symbol) {
+  DLAKE_RETURN_IF_ERROR(CheckFeatureSetName(feature_set));
+  DLAKE_ASSIGN_OR_RETURN(SemVer parsed, SemVer::Parse(version));
+  // 1.0.0+a and 1.0.0+b have equal precedence: two folders for one version.
+  if (!parsed.build.empty()) {
+    return InvalidArgument("invalid version '", version,
+                           "': a feature version carries no build metadata ('+…')");
+  }
+  DatasetId id;
+  DLAKE_ASSIGN_OR_RETURN(id.exchange, NormalizeName("exchange", exchange));
+  DLAKE_ASSIGN_OR_RETURN(id.symbol, NormalizeSymbol(symbol));
+  id.type = std::string(kTypeFeature);
+  id.period = std::string(feature_set) + "@" + std::string(version);
+  return id;
+}
+
+std::string DatasetId::FeatureSet() const { return period.substr(0, period.find('@')); }
+
+std::string DatasetId::FeatureVersion() const {
+  auto at = period.find('@');
+  return at == std::string::npos ? std::string() : period.substr(at + 1);
+}
+
 Result<DatasetId> DatasetId::Make(std::string_view exchange, std::string_view market,
                                   std::string_view symbol, std::string_view type,
                                   std::string_view period) {
@@ -109,6 +155,9 @@ Result<DatasetId> DatasetId::Make(std::string_view exchange, std::string_view ma
 }
 
 std::string DatasetId::Path() const {
+  if (IsFeature()) {
+    return "features/" + FeatureSet() + "/" + FeatureVersion() + "/" + exchange + "/" + symbol;
+  }
   return exchange + "/" + market + "/" + symbol + "/" + type + "/" + period;
 }
 

@@ -12,15 +12,39 @@
 
 namespace dlake {
 
+namespace {
+
+using DigestContext = std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)>;
+
+Result<DigestContext> NewSha256() {
+  DigestContext ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    return Internal("cannot initialise SHA-256");
+  }
+  return ctx;
+}
+
+std::string FinishHex(EVP_MD_CTX* ctx) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_DigestFinal_ex(ctx, md, &md_len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size_t{md_len} * 2);
+  for (unsigned int i = 0; i < md_len; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 0xf];
+  }
+  return hex;
+}
+
+}  // namespace
+
 Result<FileDigest> Sha256File(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoErrorFromErrno("cannot open", path, errno);
   std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
-
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return Internal("cannot initialise SHA-256");
-  }
+  DLAKE_ASSIGN_OR_RETURN(DigestContext ctx, NewSha256());
   FileDigest digest;
   std::vector<unsigned char> buffer(1 << 20);
   while (true) {
@@ -31,16 +55,14 @@ Result<FileDigest> Sha256File(const std::string& path) {
     EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
     digest.bytes += static_cast<uint64_t>(n);
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &md_len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  digest.sha256.reserve(size_t{md_len} * 2);
-  for (unsigned int i = 0; i < md_len; ++i) {
-    digest.sha256 += kHex[md[i] >> 4];
-    digest.sha256 += kHex[md[i] & 0xf];
-  }
+  digest.sha256 = FinishHex(ctx.get());
   return digest;
+}
+
+Result<std::string> Sha256Hex(std::string_view data) {
+  DLAKE_ASSIGN_OR_RETURN(DigestContext ctx, NewSha256());
+  EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+  return FinishHex(ctx.get());
 }
 
 namespace {

@@ -17,6 +17,8 @@ struct FileDigest {
 
 // Streams the file through SHA-256 (bounded memory).
 Result<FileDigest> Sha256File(const std::string& path);
+// SHA-256 of bytes in memory, lower-case hex.
+Result<std::string> Sha256Hex(std::string_view data);
 
 // An advisory lock (flock) on a lock file, held until destruction. Works across processes and
 // across threads of one process (each lock opens its own descriptor).

@@ -176,4 +176,25 @@ Result<int64_t> ParseRangeEnd(std::string_view text) {
   return point.date_only ? point.ms + kMsPerDay : point.ms;
 }
 
+Result<int64_t> ParseDuration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string_view unit = text.substr(digits);
+  struct Unit {
+    std::string_view name;
+    int64_t ms;
+  };
+  static constexpr Unit kUnits[] = {{"ms", 1},          {"s", kMsPerSecond}, {"m", kMsPerMinute},
+                                    {"h", kMsPerHour},  {"d", kMsPerDay},    {"w", 7 * kMsPerDay}};
+  for (const auto& u : kUnits) {
+    if (unit != u.name || digits == 0 || digits > 12) continue;
+    int64_t n = 0;
+    for (size_t i = 0; i < digits; ++i) n = n * 10 + (text[i] - '0');
+    return n * u.ms;
+  }
+  return InvalidArgument("invalid duration '", text,
+                         "': expected a whole number and a unit (ms, s, m, h, d, w), e.g. 90s, "
+                         "5m or 2h");
+}
+
 }  // namespace dlake

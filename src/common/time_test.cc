@@ -75,5 +75,20 @@ TEST(TimeTest, DateOnlyEndIncludesTheWholeDay) {
   EXPECT_EQ(*end_dt, 1704067200000);
 }
 
+TEST(TimeTest, DurationsHaveANumberAndAUnit) {
+  EXPECT_EQ(*ParseDuration("500ms"), 500);
+  EXPECT_EQ(*ParseDuration("90s"), 90 * kMsPerSecond);
+  EXPECT_EQ(*ParseDuration("5m"), 5 * kMsPerMinute);
+  EXPECT_EQ(*ParseDuration("2h"), 2 * kMsPerHour);
+  EXPECT_EQ(*ParseDuration("7d"), 7 * kMsPerDay);
+  EXPECT_EQ(*ParseDuration("1w"), 7 * kMsPerDay);
+  EXPECT_EQ(*ParseDuration("0s"), 0);
+  for (const char* bad : {"", "5", "m", "5M", "-5m", "1.5h", "5 m", "5min", "9999999999999s"}) {
+    EXPECT_THAT(ParseDuration(bad),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("'" + std::string(bad) + "'")))
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace dlake

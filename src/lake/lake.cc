@@ -63,7 +63,8 @@ Result<std::unique_ptr<Lake::Impl>> OpenImpl(const std::string& dir, const LakeO
   return impl;
 }
 
-// Removes now-empty dataset folders up to data/ after a delete.
+}  // namespace
+
 void PruneDatasetDirs(const StorageContext& ctx, const DatasetId& dataset) {
   fs::path dir = ctx.Abs(storage::DatasetDir(dataset));
   const fs::path data = ctx.Abs(storage::kDataDir);
@@ -80,7 +81,6 @@ void PruneDatasetDirs(const StorageContext& ctx, const DatasetId& dataset) {
   }
 }
 
-}  // namespace
 
 Lake::Lake(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -213,6 +213,8 @@ Result<DeleteReport> Lake::Delete(const DeleteRequest& request) {
   options.dry_run = request.dry_run;
   options.source = "delete";
   for (const auto& summary : datasets) {
+    // Feature versions go only through DeleteFeatures, which also forgets their lineage.
+    if (summary.id.IsFeature()) continue;
     if (!request.dry_run && summary.id.type == kTypeAgg) {
       // Forget what the days to delete were built from, first: a crash in between costs a
       // rebuild, never an aggregate recorded as up to date with its rows gone.

@@ -28,6 +28,9 @@ Result<AggregateReport> UpdateAggregatesAfterWrite(
     Lake::Impl& impl, const DatasetId& dataset, const WriteReport& write,
     const std::optional<std::vector<std::string>>& periods);
 
+// Removes a dataset's now-empty folders up to data/ after a delete (lake/lake.cc).
+void PruneDatasetDirs(const StorageContext& ctx, const DatasetId& dataset);
+
 // Runs verification (lake/verify.cc).
 Result<VerifyReport> VerifyLake(Lake::Impl& impl, const VerifyRequest& request);
 

@@ -18,10 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Top-level folders under data/ that belong to other modules (features, medallion layers).
-// Bronze files are lake files and checked on their own (FindBronzeStrays); silver holds Delta
-// tables, whose _delta_log lists their files.
-const std::set<std::string> kReservedDataDirs = {"features", "bronze", "silver", "gold"};
+// Top-level folders under data/ that belong to the medallion layers. Bronze files are lake files
+// and checked on their own (FindBronzeStrays); silver holds Delta tables, whose _delta_log lists
+// their files. Feature datasets live under features/ and are checked here like the others.
+const std::set<std::string> kReservedDataDirs = {"bronze", "silver", "gold"};
 
 bool ProcessAlive(const std::string& pid_text) {
   char* end = nullptr;
@@ -37,9 +37,14 @@ bool IsDeadWritersTemp(const std::string& name) {
   return !ProcessAlive(rest.substr(0, rest.find('-')));
 }
 
-// Does the dataset folder "E/M/S/T/P" (relative to data/) match the filter?
+// Does the dataset folder "E/M/S/T/P" or "features/SET/VERSION/E/S" (relative to data/) match
+// the filter?
 bool DirMatches(const DatasetFilter& filter, const std::vector<std::string>& parts) {
   if (parts.size() < 5) return true;
+  if (parts[0] == "features") {
+    return filter.Matches(
+        DatasetId{parts[3], "", parts[4], std::string(kTypeFeature), parts[1] + "@" + parts[2]});
+  }
   return filter.Matches(DatasetId{parts[0], parts[1], parts[2], parts[3], parts[4]});
 }
 

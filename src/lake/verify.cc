@@ -126,6 +126,7 @@ Status CheckDataset(const StorageContext& ctx, duck::Connection& conn, const Dat
                  purpose));
   check.duplicates = dups.GetInt64(0, 0);
 
+  if (dataset.IsFeature()) return Status::Ok();  // rows at any times: no period, no gaps
   DLAKE_ASSIGN_OR_RETURN(Period period, ParsePeriod(dataset.period));
   // Aggregates hold complete buckets only, so their gaps are their source's, reported there.
   if (period.ms == 0 || dataset.type == kTypeTicks || dataset.type == kTypeAgg) {

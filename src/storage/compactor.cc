@@ -70,6 +70,8 @@ Result<CompactReport> Compactor::Run(const CompactRequest& request) {
   options.source = "compact";
   for (const auto& summary : datasets) {
     const DatasetId& id = summary.id;
+    // A feature version is immutable, its files included: their digest is its lineage.
+    if (id.IsFeature()) continue;
     DLAKE_ASSIGN_OR_RETURN(auto files, ctx_.manifest->Files(DatasetFilter::Of(id)));
     std::vector<int64_t> months = MonthsToCompact(id, files, current_month, small_month_bytes);
     if (months.empty()) continue;

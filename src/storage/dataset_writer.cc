@@ -245,6 +245,7 @@ FileEntry NewFileEntry(const DatasetId& dataset, const DayPlan& plan, const DayF
   entry.sha256 = file.digest.sha256;
   entry.created_at = now;
   entry.source = source;
+  if (dataset.IsFeature()) entry.version = dataset.FeatureVersion();
   entry.columns = file.columns;
   return entry;
 }

@@ -20,8 +20,18 @@ std::string PartitionDir(const DatasetId& dataset, int64_t day) {
   return DatasetDir(dataset) + "/" + buf;
 }
 
+namespace {
+
+// "1m", or "alpha-1.0.0" for a feature dataset: the part of a file name naming the series.
+std::string SeriesName(const DatasetId& dataset) {
+  if (!dataset.IsFeature()) return dataset.period;
+  return dataset.FeatureSet() + "-" + dataset.FeatureVersion();
+}
+
+}  // namespace
+
 std::string DataFileName(const DatasetId& dataset, int64_t day, std::string_view sha256) {
-  return dataset.symbol + "-" + dataset.period + "-" + FormatDay(day) + "-" +
+  return dataset.symbol + "-" + SeriesName(dataset) + "-" + FormatDay(day) + "-" +
          std::string(sha256.substr(0, 12)) + ".parquet";
 }
 
@@ -33,7 +43,7 @@ std::string MonthDir(const DatasetId& dataset, int64_t day) {
 }
 
 std::string MonthFileName(const DatasetId& dataset, int64_t day, std::string_view sha256) {
-  return dataset.symbol + "-" + dataset.period + "-" + FormatDay(day).substr(0, 7) + "-" +
+  return dataset.symbol + "-" + SeriesName(dataset) + "-" + FormatDay(day).substr(0, 7) + "-" +
          std::string(sha256.substr(0, 12)) + ".parquet";
 }
 

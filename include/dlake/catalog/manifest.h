@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dlake/catalog/feature_version.h"
 #include "dlake/catalog/known_gap.h"
 #include "dlake/catalog/lake_file.h"
 #include "dlake/catalog/symbol_info.h"
@@ -81,7 +82,7 @@ struct DatasetFilter {
 
 class Manifest {
  public:
-  static constexpr int kLatestVersion = 8;
+  static constexpr int kLatestVersion = 9;
 
   struct OpenOptions {
     bool create = false;                  // create the file if missing
@@ -142,6 +143,15 @@ class Manifest {
                                const std::vector<AggregateInputs>& days);
   // Forgets the inputs of `aggregate`'s days in [first_day, last_day]: they are rebuilt next time.
   Status ClearAggregateInputs(const DatasetId& aggregate, int64_t first_day, int64_t last_day);
+
+  // ---- Feature set versions (src/catalog/feature_versions.cc) ----
+  // Records a finished upload. AlreadyExists if its dataset already has a version row.
+  Status AddFeatureVersion(const FeatureVersionRow& row);
+  // Matching versions, ordered by feature set, exchange, symbol and created_at (callers order
+  // versions by semver precedence).
+  Result<std::vector<FeatureVersionRow>> FeatureVersions(const FeatureVersionFilter& filter);
+  // Forgets a version (its files go through CommitFiles). OK if there was none.
+  Status RemoveFeatureVersion(const DatasetId& dataset);
 
   // ---- Lake files outside the datasets (src/catalog/lake_files.cc) ----
   // Registers a file that is already in place. AlreadyExists if its path is registered.

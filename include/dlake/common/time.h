@@ -47,6 +47,10 @@ struct TimePoint {
 // ("1704412800000").
 Result<TimePoint> ParseTimePoint(std::string_view text);
 
+// A duration such as "500ms", "90s", "5m", "2h", "7d" or "1w" in ms: a whole number and one
+// unit. InvalidArgument naming the text otherwise.
+Result<int64_t> ParseDuration(std::string_view text);
+
 // Bounds of a half-open range [start, end). A date-only end includes that whole day.
 Result<int64_t> ParseRangeStart(std::string_view text);
 Result<int64_t> ParseRangeEnd(std::string_view text);
