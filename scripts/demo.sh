@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds, and runs the main job on the embedded defaults: creates a demo
 # lake, ingests the bundled samples (with 15m and 1h aggregates), lists the lake, reads a slice,
-# aggregates to 4h and 1d, reads a resampled day and runs maintenance (compaction, cleanup,
-# verify); then runs the CoinMarketCap pipeline (extract, transform, warehouse load, tests, gold
+# aggregates to 4h and 1d, reads a resampled day, uploads a feature set and joins it onto the
+# candles point in time, and runs maintenance (compaction, cleanup, verify); then runs the CoinMarketCap pipeline (extract, transform, warehouse load, tests, gold
 # exports) into the embedded warehouse against the fake CoinMarketCap API (build/testing/fake-cmc),
 # offline.
 set -euo pipefail
@@ -37,6 +37,20 @@ run read --exchange binance --symbol ETHUSDT --period 1h --start 2024-03-05 --en
   --columns ts,close,volume --format csv --limit 5
 run aggregate --exchange binance --symbol BTCUSDT --to 4h,1d
 run read --exchange binance --symbol BTCUSDT --timeframe 4h --start 2024-03-02 --end 2024-03-02
+# A feature set computed from the lake (the 15-minute return, stamped when it is known: at the
+# 15m candle's close), uploaded as a version with its lineage and joined back onto the 1m
+# candles point in time.
+features_csv=$(mktemp --suffix=.csv)
+"$dlake" --lake "$lake" read --exchange binance --symbol BTCUSDT --timeframe 15m \
+  --columns ts,close --format csv |
+  awk -F, 'NR == 1 { print "ts,ret_15m"; next } { if (prev) printf "%.0f,%.8f\n", $1 + 900000, $2 / prev - 1; prev = $2 }' \
+    >"$features_csv"
+run upload-feature --path "$features_csv" --exchange binance --symbol BTCUSDT \
+  --feature-set momentum --version 1.0.0 --source BINANCE/FUTURES/BTCUSDT/raw/1m --code-ref demo.sh
+rm -f "$features_csv"
+run features show momentum
+run read --exchange binance --symbol BTCUSDT --start "2024-03-02T00:28" --end "2024-03-02T00:33" \
+  --columns ts,close --with-features momentum
 run maintain
 
 # CoinMarketCap: the fake Pro API on a free local port, stopped when the demo ends in any way.

@@ -69,6 +69,9 @@ void AddUpload(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--code-ref", request.code_ref, "The code that computed it: a commit, a tag");
   cmd->add_flag("--dry-run", request.dry_run, "Check and compare; write nothing");
   cmd->callback([&global] {
+    // A bad set name, version or symbol is bad usage (exit 2), as in `features show` and `read`.
+    CheckUsage(
+        DatasetId::Feature(request.feature_set, request.version, request.exchange, request.symbol));
     auto lake = OpenLake(global);
     FeatureUploadReport report = Check(lake->UploadFeature(request));
     if (global.json) {

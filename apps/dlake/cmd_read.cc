@@ -65,8 +65,8 @@ void AddReadCommand(CLI::App& app, GlobalOptions& global) {
       throw UsageError("--format parquet needs --output FILE");
     }
     auto lake = OpenLake(global);
-    ReadSource source = features.Any() ? FeatureReadSource(*lake, features, query)
-                                       : PlainReadSource(*lake, query);
+    ReadSource source =
+        features.Any() ? FeatureReadSource(*lake, features, query) : PlainReadSource(*lake, query);
     if (flags.format == "parquet" || (flags.format == "csv" && !flags.output.empty())) {
       ExportFormat format = flags.format == "parquet" ? ExportFormat::kParquet : ExportFormat::kCsv;
       int64_t rows = Check(source.export_to(format, flags.output));

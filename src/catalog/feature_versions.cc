@@ -20,7 +20,9 @@ Status Manifest::AddFeatureVersion(const FeatureVersionRow& row) {
                    "symbol, market, description, code_ref, host, created_at, rows, time_from, "
                    "time_to, files, files_digest, columns, lineage) VALUES (?1, ?2, ?3, ?4, ?5, "
                    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
-  insert.Bind(1, dataset_id).Bind(2, row.dataset.FeatureSet()).Bind(3, row.dataset.FeatureVersion());
+  insert.Bind(1, dataset_id)
+      .Bind(2, row.dataset.FeatureSet())
+      .Bind(3, row.dataset.FeatureVersion());
   insert.Bind(4, row.dataset.exchange).Bind(5, row.dataset.symbol).Bind(6, row.market);
   insert.Bind(7, row.description).Bind(8, row.code_ref).Bind(9, row.host).Bind(10, row.created_at);
   insert.Bind(11, row.rows).Bind(12, row.time_from).Bind(13, row.time_to).Bind(14, row.files);

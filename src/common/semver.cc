@@ -37,10 +37,10 @@ std::strong_ordering CompareIdentifiers(const std::string& a, const std::string&
   const bool a_num = IsDigits(a), b_num = IsDigits(b);
   if (a_num && b_num) {
     if (a.size() != b.size()) return a.size() <=> b.size();  // no leading zeros: longer is larger
-    return a.compare(b) <=> 0;
+    return a <=> b;
   }
   if (a_num != b_num) return a_num ? std::strong_ordering::less : std::strong_ordering::greater;
-  return a.compare(b) <=> 0;
+  return a <=> b;
 }
 
 }  // namespace
@@ -92,19 +92,19 @@ SemVer SemVer::NextPatch() const {
 }
 
 std::strong_ordering operator<=>(const SemVer& a, const SemVer& b) {
-  if (auto c = a.major <=> b.major; c != 0) return c;
-  if (auto c = a.minor <=> b.minor; c != 0) return c;
-  if (auto c = a.patch <=> b.patch; c != 0) return c;
+  if (auto c = a.major <=> b.major; std::is_neq(c)) return c;
+  if (auto c = a.minor <=> b.minor; std::is_neq(c)) return c;
+  if (auto c = a.patch <=> b.patch; std::is_neq(c)) return c;
   if (a.prerelease.empty() != b.prerelease.empty()) {
     return a.prerelease.empty() ? std::strong_ordering::greater : std::strong_ordering::less;
   }
   const size_t shared = std::min(a.prerelease.size(), b.prerelease.size());
   for (size_t i = 0; i < shared; ++i) {
-    if (auto c = CompareIdentifiers(a.prerelease[i], b.prerelease[i]); c != 0) return c;
+    if (auto c = CompareIdentifiers(a.prerelease[i], b.prerelease[i]); std::is_neq(c)) return c;
   }
   return a.prerelease.size() <=> b.prerelease.size();
 }
 
-bool operator==(const SemVer& a, const SemVer& b) { return (a <=> b) == 0; }
+bool operator==(const SemVer& a, const SemVer& b) { return std::is_eq(a <=> b); }
 
 }  // namespace dlake

@@ -184,8 +184,8 @@ Result<int64_t> ParseDuration(std::string_view text) {
     std::string_view name;
     int64_t ms;
   };
-  static constexpr Unit kUnits[] = {{"ms", 1},          {"s", kMsPerSecond}, {"m", kMsPerMinute},
-                                    {"h", kMsPerHour},  {"d", kMsPerDay},    {"w", 7 * kMsPerDay}};
+  static constexpr Unit kUnits[] = {{"ms", 1},         {"s", kMsPerSecond}, {"m", kMsPerMinute},
+                                    {"h", kMsPerHour}, {"d", kMsPerDay},    {"w", 7 * kMsPerDay}};
   for (const auto& u : kUnits) {
     if (unit != u.name || digits == 0 || digits > 12) continue;
     int64_t n = 0;

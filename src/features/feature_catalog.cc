@@ -56,8 +56,8 @@ Result<FeatureVersion> FromRow(const FeatureVersionRow& row) {
   v.files_digest = row.files_digest;
   try {
     for (const auto& c : json::parse(row.columns)) {
-      v.columns.push_back(FeatureColumn{c.at("name").get<std::string>(),
-                                        c.at("type").get<std::string>()});
+      v.columns.push_back(
+          FeatureColumn{c.at("name").get<std::string>(), c.at("type").get<std::string>()});
     }
     json lineage = json::parse(row.lineage);
     const json& input = lineage.at("input");
@@ -65,10 +65,10 @@ Result<FeatureVersion> FromRow(const FeatureVersionRow& row) {
     v.input_sha256 = input.at("sha256").get<std::string>();
     v.input_bytes = input.at("bytes").get<int64_t>();
     for (const auto& s : lineage.at("sources")) {
-      v.sources.push_back(FeatureSource{
-          s.at("dataset").get<std::string>(), s.at("files").get<int64_t>(),
-          s.at("rows").get<int64_t>(), s.at("time_from").get<int64_t>(),
-          s.at("time_to").get<int64_t>(), s.at("digest").get<std::string>()});
+      v.sources.push_back(
+          FeatureSource{s.at("dataset").get<std::string>(), s.at("files").get<int64_t>(),
+                        s.at("rows").get<int64_t>(), s.at("time_from").get<int64_t>(),
+                        s.at("time_to").get<int64_t>(), s.at("digest").get<std::string>()});
     }
   } catch (const json::exception& e) {
     return Internal("the manifest's record of feature version ", row.dataset.Path(),
@@ -141,10 +141,10 @@ Result<FeatureVersion> Resolve(Manifest& manifest, const FeatureLookup& lookup) 
   const std::string where = "feature set '" + lookup.ref.feature_set + "' for " +
                             AsciiUpper(lookup.exchange) + "/" + AsciiUpper(lookup.symbol);
   std::vector<std::string> versions;
+  versions.reserve(all.size());
   for (const auto& v : all) versions.push_back(v.version);
-  const std::string known =
-      versions.empty() ? " (it has no version; see 'dlake features list')"
-                       : " (versions: " + Join(versions) + ")";
+  const std::string known = versions.empty() ? " (it has no version; see 'dlake features list')"
+                                             : " (versions: " + Join(versions) + ")";
   const bool as_of = lookup.as_of != std::numeric_limits<int64_t>::max();
   if (!lookup.ref.version.empty()) {
     auto it = std::find_if(all.begin(), all.end(), [&](const FeatureVersion& v) {
@@ -162,8 +162,8 @@ Result<FeatureVersion> Resolve(Manifest& manifest, const FeatureLookup& lookup) 
     if (v.created_at < lookup.as_of) return v;
   }
   if (as_of && !all.empty()) {
-    return NotFound(where, " has no version created before --as-of ",
-                    FormatTimestamp(lookup.as_of), known);
+    return NotFound(where, " has no version created before --as-of ", FormatTimestamp(lookup.as_of),
+                    known);
   }
   return NotFound(where, " has no version", known);
 }
@@ -172,7 +172,8 @@ Result<std::vector<FeatureVersion>> VersionOfSet(Manifest& manifest, const Featu
   DLAKE_RETURN_IF_ERROR(CheckFeatureSetName(ref.feature_set));
   DLAKE_ASSIGN_OR_RETURN(auto all, ListVersions(manifest, FeatureListRequest{ref.feature_set}));
   if (all.empty()) {
-    return NotFound("no feature set '", ref.feature_set, "' in the lake (see 'dlake features list')");
+    return NotFound("no feature set '", ref.feature_set,
+                    "' in the lake (see 'dlake features list')");
   }
   const std::string version = ref.version.empty() ? all.front().version : ref.version;
   std::vector<FeatureVersion> out;

@@ -21,10 +21,11 @@ Result<std::vector<FeatureRef>> FeatureRef::ParseList(std::string_view text) {
   size_t begin = 0;
   while (true) {
     const size_t comma = text.find(',', begin);
-    std::string_view item = text.substr(begin, comma == std::string_view::npos ? text.npos
-                                                                               : comma - begin);
+    std::string_view item =
+        text.substr(begin, comma == std::string_view::npos ? text.npos : comma - begin);
     if (item.empty()) {
-      return InvalidArgument("invalid feature list '", text, "': an empty item (use SET[@VERSION],...)");
+      return InvalidArgument("invalid feature list '", text,
+                             "': an empty item (use SET[@VERSION],...)");
     }
     DLAKE_ASSIGN_OR_RETURN(FeatureRef ref, Parse(item));
     refs.push_back(std::move(ref));

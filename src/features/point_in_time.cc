@@ -16,7 +16,8 @@ std::string Q(const std::string& name) { return duck::QuoteIdentifier(name); }
 
 std::string FileList(const StorageContext& ctx, const std::vector<FileEntry>& files) {
   std::string list;
-  for (const auto& f : files) list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(ctx.Abs(f.path));
+  for (const auto& f : files)
+    list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(ctx.Abs(f.path));
   return "[" + list + "]";
 }
 
@@ -55,7 +56,8 @@ Result<std::string> PointInTimeJoin::FeatureSql(const FeatureVersion& version,
   const int64_t start = request.candles.start, end = request.candles.end;
   const bool bounded = request.tolerance_ms >= 0 && start != INT64_MIN;
   const int64_t from = bounded ? start - std::min(request.tolerance_ms, start - INT64_MIN) : start;
-  DLAKE_ASSIGN_OR_RETURN(auto all, ctx_.manifest->FilesOverlapping(version.dataset, INT64_MIN, end));
+  DLAKE_ASSIGN_OR_RETURN(auto all,
+                         ctx_.manifest->FilesOverlapping(version.dataset, INT64_MIN, end));
   std::vector<FileEntry> files = FilesForJoin(std::move(all), from, /*keep_earlier=*/!bounded);
   std::string select;
   for (const auto& c : version.columns) {
@@ -95,8 +97,8 @@ Result<PointInTimeJoin::Plan> PointInTimeJoin::Build(const PointInTimeRequest& r
   std::string joins;
   for (size_t i = 0; i < versions.size(); ++i) {
     const FeatureVersion& v = versions[i];
-    const std::string prefix = uses[v.feature_set] > 1 ? v.feature_set + "@" + v.version
-                                                       : v.feature_set;
+    const std::string prefix =
+        uses[v.feature_set] > 1 ? v.feature_set + "@" + v.version : v.feature_set;
     const std::string alias = "f" + std::to_string(i);
     DLAKE_ASSIGN_OR_RETURN(std::string sql, FeatureSql(v, prefix, request, plan));
     with += ", " + alias + " AS (" + sql + ")";
@@ -107,8 +109,8 @@ Result<PointInTimeJoin::Plan> PointInTimeJoin::Build(const PointInTimeRequest& r
       if (request.tolerance_ms < 0) {
         columns += ", " + alias + "." + name;
       } else {
-        columns += ", CASE WHEN c.ts - " + feature_ts + " <= " +
-                   std::to_string(request.tolerance_ms) + " THEN " + alias + "." + name +
+        columns += ", CASE WHEN c.ts - " + feature_ts +
+                   " <= " + std::to_string(request.tolerance_ms) + " THEN " + alias + "." + name +
                    " END AS " + name;
       }
     }

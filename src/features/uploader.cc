@@ -54,9 +54,8 @@ Result<std::string> TsExpression(const std::string& path, const std::string& typ
   for (const char* t : kIntegers) {
     // Epoch values by magnitude, as ingest reads them: ns (>= 1e17), µs (>= 1e14), else ms.
     if (type == t) {
-      return "CAST(CASE WHEN " + ts + " >= 100000000000000000 THEN " + ts +
-             " // 1000000 WHEN " + ts + " >= 100000000000000 THEN " + ts + " // 1000 ELSE " + ts +
-             " END AS BIGINT)";
+      return "CAST(CASE WHEN " + ts + " >= 100000000000000000 THEN " + ts + " // 1000000 WHEN " +
+             ts + " >= 100000000000000 THEN " + ts + " // 1000 ELSE " + ts + " END AS BIGINT)";
     }
   }
   if (type.starts_with("TIMESTAMP") || type == "DATE") {
@@ -108,11 +107,11 @@ class Stager {
                              "); feature rows need their time as ts");
     }
     DLAKE_ASSIGN_OR_RETURN(std::string ts_ms, TsExpression(path_, ts->type));
-    DLAKE_RETURN_IF_ERROR(conn_.Execute(
-        "CREATE TABLE " + stage_.Quoted() + " AS SELECT " + ts_ms + " AS ts" + others +
-            ", row_number() OVER () AS _seq, " + duck::QuoteIdentifier("ts") +
-            "::VARCHAR AS _given FROM " + function,
-        purpose));
+    DLAKE_RETURN_IF_ERROR(conn_.Execute("CREATE TABLE " + stage_.Quoted() + " AS SELECT " + ts_ms +
+                                            " AS ts" + others + ", row_number() OVER () AS _seq, " +
+                                            duck::QuoteIdentifier("ts") +
+                                            "::VARCHAR AS _given FROM " + function,
+                                        purpose));
     DLAKE_RETURN_IF_ERROR(CheckRows());
     DLAKE_RETURN_IF_ERROR(conn_.Execute("ALTER TABLE " + stage_.Quoted() + " DROP COLUMN _given",
                                         "staging the feature rows"));
@@ -122,35 +121,34 @@ class Stager {
  private:
   Status CheckRows() {
     const std::string t = stage_.Quoted();
-    DLAKE_ASSIGN_OR_RETURN(
-        auto bad, conn_.Query("SELECT _seq, _given FROM " + t + " WHERE ts IS NULL ORDER BY _seq "
-                              "LIMIT 1",
-                              "checking the feature rows"));
+    DLAKE_ASSIGN_OR_RETURN(auto bad, conn_.Query("SELECT _seq, _given FROM " + t +
+                                                     " WHERE ts IS NULL ORDER BY _seq "
+                                                     "LIMIT 1",
+                                                 "checking the feature rows"));
     if (bad.RowCount() > 0) {
       return InvalidArgument(path_, ": row ", bad.GetInt64(0, 0), ": ts ",
                              bad.IsNull(1, 0) ? std::string("is empty")
                                               : "'" + bad.GetString(1, 0) + "' is not a time");
     }
     DLAKE_ASSIGN_OR_RETURN(
-        auto range, conn_.Query("SELECT _seq, ts FROM " + t + " WHERE ts < " +
-                                    std::to_string(kMinTs) + " OR ts > " +
-                                    std::to_string(now_ + kMsPerDay) + " ORDER BY _seq LIMIT 1",
-                                "checking the feature rows"));
+        auto range,
+        conn_.Query("SELECT _seq, ts FROM " + t + " WHERE ts < " + std::to_string(kMinTs) +
+                        " OR ts > " + std::to_string(now_ + kMsPerDay) + " ORDER BY _seq LIMIT 1",
+                    "checking the feature rows"));
     if (range.RowCount() > 0) {
       const int64_t v = range.GetInt64(1, 0);
       const std::string hint = v > 1'000'000'000 && v < 100'000'000'000 ? " (seconds? use ms)" : "";
       return InvalidArgument(path_, ": row ", range.GetInt64(0, 0), ": ts ", v,
                              " is outside 2009-01-01 .. now + 1 day", hint);
     }
-    DLAKE_ASSIGN_OR_RETURN(
-        auto dups, conn_.Query("SELECT ts, count(*), min(_seq), max(_seq) FROM " + t +
-                                   " GROUP BY ts HAVING count(*) > 1 ORDER BY ts LIMIT 1",
-                               "checking the feature rows"));
+    DLAKE_ASSIGN_OR_RETURN(auto dups,
+                           conn_.Query("SELECT ts, count(*), min(_seq), max(_seq) FROM " + t +
+                                           " GROUP BY ts HAVING count(*) > 1 ORDER BY ts LIMIT 1",
+                                       "checking the feature rows"));
     if (dups.RowCount() > 0) {
       return InvalidArgument(path_, ": ts ", FormatTimestamp(dups.GetInt64(0, 0)), " appears ",
                              dups.GetInt64(1, 0), " times (rows ", dups.GetInt64(2, 0), " and ",
-                             dups.GetInt64(3, 0),
-                             "); a feature set holds one row per time");
+                             dups.GetInt64(3, 0), "); a feature set holds one row per time");
     }
     return Status::Ok();
   }
@@ -209,7 +207,8 @@ Result<std::string> CompareWithStored(duck::Connection& conn, const StorageConte
   }
   DLAKE_ASSIGN_OR_RETURN(auto files, ctx.manifest->Files(DatasetFilter::Of(stored.dataset)));
   std::string list;
-  for (const auto& f : files) list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(ctx.Abs(f.path));
+  for (const auto& f : files)
+    list += (list.empty() ? "" : ", ") + duck::QuoteLiteral(ctx.Abs(f.path));
   std::string columns;
   for (const auto& c : stored.columns) {
     columns += (columns.empty() ? "" : ", ") + duck::QuoteIdentifier(c.name);
@@ -217,11 +216,10 @@ Result<std::string> CompareWithStored(duck::Connection& conn, const StorageConte
   const std::string stored_rows = "SELECT " + columns + " FROM read_parquet([" + list + "])";
   const std::string staged_rows = "SELECT " + columns + " FROM " + stage;
   DLAKE_ASSIGN_OR_RETURN(
-      auto diff,
-      conn.Query("SELECT (SELECT count(*) FROM (" + staged_rows + " EXCEPT ALL " + stored_rows +
-                     ")), (SELECT count(*) FROM (" + stored_rows + " EXCEPT ALL " + staged_rows +
-                     "))",
-                 "comparing with the stored version"));
+      auto diff, conn.Query("SELECT (SELECT count(*) FROM (" + staged_rows + " EXCEPT ALL " +
+                                stored_rows + ")), (SELECT count(*) FROM (" + stored_rows +
+                                " EXCEPT ALL " + staged_rows + "))",
+                            "comparing with the stored version"));
   const int64_t new_rows = diff.GetInt64(0, 0), old_rows = diff.GetInt64(1, 0);
   if (new_rows == 0 && old_rows == 0) return std::string();
   return std::to_string(new_rows) + " of the file's rows are not in it and " +
@@ -233,10 +231,11 @@ Result<std::string> SuggestVersion(Manifest& manifest, const DatasetId& id) {
   FeatureVersionFilter filter{id.FeatureSet(), "", id.exchange, id.symbol};
   DLAKE_ASSIGN_OR_RETURN(auto rows, manifest.FeatureVersions(filter));
   std::vector<std::string> versions;
+  versions.reserve(rows.size());
   for (const auto& r : rows) versions.push_back(r.dataset.FeatureVersion());
   SortHighestFirst(versions);
-  DLAKE_ASSIGN_OR_RETURN(SemVer highest, SemVer::Parse(versions.empty() ? id.FeatureVersion()
-                                                                        : versions.front()));
+  DLAKE_ASSIGN_OR_RETURN(SemVer highest,
+                         SemVer::Parse(versions.empty() ? id.FeatureVersion() : versions.front()));
   return highest.NextPatch().ToString();
 }
 
@@ -277,9 +276,9 @@ Result<FeatureUploadReport> Upload(const StorageContext& ctx, const FeatureUploa
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx.duck));
   const storage::StageTable stage(*conn, "feature");
   DLAKE_RETURN_IF_ERROR(Stager(*conn, stage, request.path, v.created_at).Run());
-  DLAKE_ASSIGN_OR_RETURN(
-      auto stats, conn->Query("SELECT count(*), min(ts), max(ts) FROM " + stage.Quoted(),
-                              "summarising the feature rows"));
+  DLAKE_ASSIGN_OR_RETURN(auto stats,
+                         conn->Query("SELECT count(*), min(ts), max(ts) FROM " + stage.Quoted(),
+                                     "summarising the feature rows"));
   v.rows = stats.GetInt64(0, 0);
   if (v.rows == 0) return InvalidArgument(request.path, ": no rows");
   v.time_from = stats.GetInt64(1, 0);
@@ -311,11 +310,10 @@ Result<FeatureUploadReport> Upload(const StorageContext& ctx, const FeatureUploa
 
   // Days of an upload that stopped before its record (files without a version) go too.
   std::vector<int64_t> days;
-  DLAKE_ASSIGN_OR_RETURN(
-      auto staged_days,
-      conn->Query("SELECT DISTINCT ts // " + std::to_string(kMsPerDay) + " AS d FROM " +
-                      stage.Quoted() + " ORDER BY d",
-                  "listing the days of the feature rows"));
+  DLAKE_ASSIGN_OR_RETURN(auto staged_days,
+                         conn->Query("SELECT DISTINCT ts // " + std::to_string(kMsPerDay) +
+                                         " AS d FROM " + stage.Quoted() + " ORDER BY d",
+                                     "listing the days of the feature rows"));
   for (size_t i = 0; i < staged_days.RowCount(); ++i) days.push_back(staged_days.GetInt64(0, i));
   DLAKE_ASSIGN_OR_RETURN(auto leftover, ctx.manifest->Files(DatasetFilter::Of(id)));
   for (const auto& f : leftover) {
@@ -331,9 +329,9 @@ Result<FeatureUploadReport> Upload(const StorageContext& ctx, const FeatureUploa
   options.dry_run = request.dry_run;
   // Written once and never changed: closed months go straight into month files.
   options.month_files_before = storage::MonthFirstDay(DayOf(v.created_at));
-  DLAKE_ASSIGN_OR_RETURN(report.write,
-                         writer.Replace(id, storage::Staging{stage.name(), false, false}, days,
-                                        options));
+  DLAKE_ASSIGN_OR_RETURN(
+      report.write,
+      writer.Replace(id, storage::Staging{stage.name(), false, false}, days, options));
   if (request.dry_run) {
     report.outcome = "would create";
     return report;
@@ -342,7 +340,8 @@ Result<FeatureUploadReport> Upload(const StorageContext& ctx, const FeatureUploa
   v.files = static_cast<int64_t>(files.size());
   DLAKE_ASSIGN_OR_RETURN(v.files_digest, FilesDigest(files));
   DLAKE_RETURN_IF_ERROR(ctx.manifest->AddFeatureVersion(ToRow(v)).WithContext(
-      "the files of " + id.Path() + " are written but the version was not recorded; upload it "
+      "the files of " + id.Path() +
+      " are written but the version was not recorded; upload it "
       "again to finish"));
   report.outcome = "created";
   return report;

@@ -47,8 +47,8 @@ Json VersionJson(const FeatureVersion& v) {
 
 Json CoverageSide(const std::optional<FeatureVersion>& v) {
   if (!v) return nullptr;
-  return {{"rows", v->rows}, {"time_from", v->time_from}, {"time_to", v->time_to},
-          {"files", v->files}};
+  return {
+      {"rows", v->rows}, {"time_from", v->time_from}, {"time_to", v->time_to}, {"files", v->files}};
 }
 
 }  // namespace
@@ -67,8 +67,8 @@ std::string ToJson(const FeatureUploadReport& report, int indent) {
   Json out = VersionJson(report.version);
   out["outcome"] = report.outcome;
   out["dry_run"] = report.dry_run;
-  out["files_written"] = report.write.Count(DayAction::kCreated) +
-                         report.write.Count(DayAction::kReplaced);
+  out["files_written"] =
+      report.write.Count(DayAction::kCreated) + report.write.Count(DayAction::kReplaced);
   return out.dump(indent);
 }
 

@@ -98,8 +98,9 @@ Result<RecordBatch> Lake::ReadWithFeatures(const PointInTimeRequest& request) {
 
 Status Lake::ScanWithFeatures(const PointInTimeRequest& request, size_t batch_rows,
                               const std::function<Status(const RecordBatch&)>& sink) {
-  return features::PointInTimeJoin(impl_->ctx)
-      .Scan(request, batch_rows, [&](RecordBatch& batch) { return sink(batch); });
+  return features::PointInTimeJoin(impl_->ctx).Scan(request, batch_rows, [&](RecordBatch& batch) {
+    return sink(batch);
+  });
 }
 
 Result<int64_t> Lake::ExportWithFeatures(const PointInTimeRequest& request, ExportFormat format,

@@ -12,7 +12,7 @@
 namespace dlake {
 
 struct FeatureVersionRow {
-  DatasetId dataset;  // type feature: period "<feature_set>@<version>"
+  DatasetId dataset;        // type feature: period "<feature_set>@<version>"
   std::string market;       // the market given at upload ("" if none); not part of the identity
   std::string description;  // --description
   std::string code_ref;     // --code-ref: the code that computed it (a commit, a tag, a path)

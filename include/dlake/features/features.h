@@ -133,7 +133,7 @@ struct FeatureDiff {
 
 struct FeatureDeleteRequest {
   std::string feature_set;
-  std::string version;  // required: versions are deleted one at a time
+  std::string version;   // required: versions are deleted one at a time
   std::string exchange;  // "" = every exchange symbol of the version
   std::string symbol;
   bool dry_run = false;
