@@ -159,6 +159,13 @@ class Stager {
   int64_t now_;
 };
 
+// SHA-256 over "<path> <sha256>\n" of the files in day order.
+Result<std::string> FilesDigest(const std::vector<FileEntry>& files) {
+  std::string lines;
+  for (const auto& f : files) lines += f.path + " " + f.sha256 + "\n";
+  return Sha256Hex(lines);
+}
+
 // A source dataset's state now: its files' count, rows, range and digest.
 Result<FeatureSource> DescribeSource(const StorageContext& ctx, const std::string& text) {
   DLAKE_ASSIGN_OR_RETURN(DatasetId id, ParseDatasetPath(text));
@@ -176,22 +183,14 @@ Result<FeatureSource> DescribeSource(const StorageContext& ctx, const std::strin
   source.dataset = id.Path();
   source.time_from = INT64_MAX;
   source.time_to = INT64_MIN;
-  std::string lines;
   for (const auto& f : files) {
     ++source.files;
     source.rows += f.rows;
     source.time_from = std::min(source.time_from, f.time_from);
     source.time_to = std::max(source.time_to, f.time_to);
-    lines += f.path + " " + f.sha256 + "\n";
   }
-  DLAKE_ASSIGN_OR_RETURN(source.digest, Sha256Hex(lines));
+  DLAKE_ASSIGN_OR_RETURN(source.digest, FilesDigest(files));
   return source;
-}
-
-Result<std::string> FilesDigest(const std::vector<FileEntry>& files) {
-  std::string lines;
-  for (const auto& f : files) lines += f.path + " " + f.sha256 + "\n";
-  return Sha256Hex(lines);
 }
 
 // The stored version's columns and rows against the staged ones: "" when equal, else what
