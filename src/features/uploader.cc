@@ -10,6 +10,7 @@
 #include "dlake/common/semver.h"
 #include "dlake/common/strings.h"
 #include "dlake/common/time.h"
+#include "duck/batch_table.h"
 #include "duck/duck.h"
 #include "features/feature_catalog.h"
 #include "storage/dataset_locks.h"
@@ -80,12 +81,14 @@ Result<std::vector<SourceColumn>> Describe(duck::Connection& conn, const std::st
 // Stages the file's rows as (ts BIGINT, the other columns, _seq) and checks them.
 class Stager {
  public:
-  Stager(duck::Connection& conn, const storage::StageTable& stage, std::string path, int64_t now)
-      : conn_(conn), stage_(stage), path_(std::move(path)), now_(now) {}
+  // `from` reads the rows (a table function or a table); `path` names them in messages.
+  Stager(duck::Connection& conn, const storage::StageTable& stage, std::string from,
+         std::string path, int64_t now)
+      : conn_(conn), stage_(stage), from_(std::move(from)), path_(std::move(path)), now_(now) {}
 
   Status Run() {
-    DLAKE_ASSIGN_OR_RETURN(std::string function, SourceFunction(path_));
-    const std::string purpose = "reading the feature file '" + path_ + "'";
+    const std::string& function = from_;
+    const std::string purpose = "reading the feature rows of '" + path_ + "'";
     DLAKE_ASSIGN_OR_RETURN(auto columns, Describe(conn_, "SELECT * FROM " + function, purpose));
     const SourceColumn* ts = nullptr;
     std::string others;
@@ -155,6 +158,7 @@ class Stager {
 
   duck::Connection& conn_;
   const storage::StageTable& stage_;
+  std::string from_;
   std::string path_;
   int64_t now_;
 };
@@ -258,23 +262,33 @@ Result<FeatureUploadReport> Upload(const StorageContext& ctx, const FeatureUploa
   v.code_ref = request.code_ref;
   v.host = HostName();
   v.created_at = ctx.env->NowMs();
-  v.input_path = request.path;
-
-  std::error_code ec;
-  if (!fs::is_regular_file(request.path, ec)) {
-    return NotFound("--path '", request.path, "': no such file");
+  v.input_path = request.rows != nullptr && request.path.empty() ? "<rows>" : request.path;
+  if (request.rows == nullptr) {
+    std::error_code ec;
+    if (!fs::is_regular_file(request.path, ec)) {
+      return NotFound("--path '", request.path, "': no such file");
+    }
+    DLAKE_ASSIGN_OR_RETURN(FileDigest input, Sha256File(request.path));
+    v.input_sha256 = input.sha256;
+    v.input_bytes = static_cast<int64_t>(input.bytes);
   }
-  DLAKE_ASSIGN_OR_RETURN(FileDigest input, Sha256File(request.path));
-  v.input_sha256 = input.sha256;
-  v.input_bytes = static_cast<int64_t>(input.bytes);
   for (const auto& s : request.sources) {
     DLAKE_ASSIGN_OR_RETURN(FeatureSource source, DescribeSource(ctx, s));
     v.sources.push_back(std::move(source));
   }
 
   DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*ctx.duck));
+  const storage::StageTable input(*conn, "feature_input");
+  std::string from;
+  if (request.rows != nullptr) {
+    DLAKE_RETURN_IF_ERROR(
+        duck::CreateTableFromBatch(*conn, input.name(), *request.rows).WithContext(v.input_path));
+    from = input.Quoted();
+  } else {
+    DLAKE_ASSIGN_OR_RETURN(from, SourceFunction(request.path));
+  }
   const storage::StageTable stage(*conn, "feature");
-  DLAKE_RETURN_IF_ERROR(Stager(*conn, stage, request.path, v.created_at).Run());
+  DLAKE_RETURN_IF_ERROR(Stager(*conn, stage, from, v.input_path, v.created_at).Run());
   DLAKE_ASSIGN_OR_RETURN(auto stats,
                          conn->Query("SELECT count(*), min(ts), max(ts) FROM " + stage.Quoted(),
                                      "summarising the feature rows"));

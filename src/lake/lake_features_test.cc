@@ -346,6 +346,51 @@ TEST_F(LakeFeaturesTest, RefusedInputNamesTheReasonAndLeavesTheLakeAsItWas) {
   EXPECT_EQ(LakeState(), before);
 }
 
+TEST_F(LakeFeaturesTest, RowsInMemoryUploadLikeAFile) {
+  RecordBatch rows;
+  rows.num_rows = 3;
+  Column ts{"ts", ColumnType::kInt64};
+  ts.ints = {kJan1 + 2 * kMinute, kJan1, kJan1 + kMinute};  // any order
+  Column value{"value", ColumnType::kDouble};
+  value.doubles = {2.5, 0.5, 0};
+  Column label{"label", ColumnType::kString};
+  label.strings = {"c", "a", "b"};
+  Column flag{"flag", ColumnType::kBool};
+  flag.bools = {1, 0, 1};
+  for (Column* c : {&ts, &value, &label, &flag}) c->valid = {1, 1, 1};
+  value.valid[2] = 0;  // a NULL stays NULL
+  rows.columns = {ts, value, label, flag};
+  FeatureUploadRequest request;
+  request.rows = &rows;
+  request.exchange = "BINANCE";
+  request.symbol = "BTCUSDT";
+  request.feature_set = "mem";
+  request.version = "1.0.0";
+  auto report = lake_->UploadFeature(request);
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_EQ(report->version.input_path, "<rows>");
+  EXPECT_THAT(report->version.columns,
+              ElementsAre(FeatureColumn{"ts", "BIGINT"}, FeatureColumn{"value", "DOUBLE"},
+                          FeatureColumn{"label", "VARCHAR"}, FeatureColumn{"flag", "BOOLEAN"}));
+  ReadRequest read;
+  read.dataset = report->version.dataset;
+  auto batch = lake_->Read(read);
+  ASSERT_THAT(batch.status(), IsOk());
+  ASSERT_EQ(batch->num_rows, 3u);
+  EXPECT_THAT(batch->Find("ts")->ints, ElementsAre(kJan1, kJan1 + kMinute, kJan1 + 2 * kMinute));
+  EXPECT_THAT(batch->Find("label")->strings, ElementsAre("a", "b", "c"));
+  EXPECT_TRUE(batch->Find("value")->IsNull(1));
+  EXPECT_EQ(batch->Find("value")->doubles[2], 2.5);
+  EXPECT_EQ(lake_->UploadFeature(request)->outcome, "unchanged");
+
+  rows.columns[0].name = "time";
+  EXPECT_THAT(lake_->UploadFeature(request).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("<rows>: no 'ts' column")));
+  rows.columns[0].name = "value";
+  EXPECT_THAT(lake_->UploadFeature(request).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("two columns are named 'value'")));
+}
+
 TEST_F(LakeFeaturesTest, AnUploadThatStoppedBeforeItsRecordIsInvisibleAndReplacedByTheNext) {
   const std::string first = WriteCsv("a.csv", Rows(kJan1, kJan1 + 3 * kMsPerDay, kMinute));
   auto report = Upload(first, "1.0.0");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dlake/common/dataset.h"
+#include "dlake/common/record_batch.h"
 #include "dlake/common/status.h"
 #include "dlake/storage/read_request.h"
 #include "dlake/storage/write_report.h"
@@ -31,6 +32,9 @@ struct FeatureRef {
 
 struct FeatureUploadRequest {
   std::string path;  // a Parquet file, or a CSV file with a header; a `ts` column is required
+  // Rows in memory instead of a file (the Python SDK's DataFrames), with a `ts` column; `path`
+  // then only names them in messages and the lineage ("" = "<rows>"). Not owned.
+  const RecordBatch* rows = nullptr;
   std::string exchange;
   std::string symbol;
   std::string market;  // recorded in the lineage; not part of the version's identity
