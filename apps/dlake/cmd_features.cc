@@ -43,16 +43,16 @@ void PrintVersion(const FeatureVersion& v) {
   if (v.sources.empty()) std::cout << "  sources:     -\n";
   for (const auto& s : v.sources) {
     std::cout << "  source:      " << s.dataset << ": " << s.rows << " rows in " << s.files
-              << " files, " << TimeText(s.time_from) << " .. " << TimeText(s.time_to)
-              << ", digest " << s.digest.substr(0, 16) << "\n";
+              << " files, " << TimeText(s.time_from) << " .. " << TimeText(s.time_to) << ", digest "
+              << s.digest.substr(0, 16) << "\n";
   }
 }
 
 void AddUpload(CLI::App& app, GlobalOptions& global) {
   static FeatureUploadRequest request;
-  auto* cmd = app.add_subcommand(
-      "upload-feature", "Upload a Parquet or CSV file of feature rows (a ts column) as an "
-                        "immutable version of a feature set");
+  auto* cmd = app.add_subcommand("upload-feature",
+                                 "Upload a Parquet or CSV file of feature rows (a ts column) as an "
+                                 "immutable version of a feature set");
   cmd->add_option("--path", request.path, "The file: .parquet or .csv with a header")->required();
   cmd->add_option("--exchange", request.exchange, "Exchange, e.g. BINANCE")->required();
   cmd->add_option("--symbol", request.symbol, "Symbol: BTCUSDT or BTC/USDT:USDT")->required();
@@ -79,7 +79,8 @@ void AddUpload(CLI::App& app, GlobalOptions& global) {
       return;
     }
     const FeatureVersion& v = report.version;
-    const std::string name = v.feature_set + "@" + v.version + " for " + v.exchange + "/" + v.symbol;
+    const std::string name =
+        v.feature_set + "@" + v.version + " for " + v.exchange + "/" + v.symbol;
     if (report.outcome == "unchanged") {
       std::cout << name << " already holds exactly this content; nothing written.\n";
       return;
@@ -109,8 +110,9 @@ void AddList(CLI::App& features, GlobalOptions& global) {
       return;
     }
     std::cout << std::left << std::setw(20) << "FEATURE SET" << std::setw(14) << "VERSION"
-              << std::setw(22) << "SYMBOL" << std::right << std::setw(10) << "ROWS" << "  "
-              << std::left << std::setw(54) << "RANGE" << "COLUMNS\n";
+              << std::setw(22) << "SYMBOL" << std::right << std::setw(10) << "ROWS"
+              << "  " << std::left << std::setw(54) << "RANGE"
+              << "COLUMNS\n";
     for (const auto& v : versions) {
       std::cout << std::left << std::setw(20) << v.feature_set << std::setw(14) << v.version
                 << std::setw(22) << v.exchange + "/" + v.symbol << std::right << std::setw(10)
@@ -197,8 +199,9 @@ void FeatureReadFlags::Add(CLI::App& cmd) {
 
 ReadSource FeatureReadSource(Lake& lake, const FeatureReadFlags& flags, const ReadQuery& query) {
   if (!flags.feature_set.empty() && !flags.with_features.empty()) {
-    throw UsageError("--feature-set reads a feature set, --with-features joins them onto "
-                     "candles: use one");
+    throw UsageError(
+        "--feature-set reads a feature set, --with-features joins them onto "
+        "candles: use one");
   }
   if (!flags.tolerance.empty() && flags.with_features.empty()) {
     throw UsageError("--tolerance applies to --with-features");
@@ -209,8 +212,8 @@ ReadSource FeatureReadSource(Lake& lake, const FeatureReadFlags& flags, const Re
     if (!query.timeframe.empty()) {
       throw UsageError("--timeframe resamples candles, not the rows of a feature set");
     }
-    FeatureLookup lookup{ParseRef(flags.feature_set), query.dataset.exchange,
-                         query.dataset.symbol, as_of};
+    FeatureLookup lookup{ParseRef(flags.feature_set), query.dataset.exchange, query.dataset.symbol,
+                         as_of};
     FeatureVersion version = Check(lake.ResolveFeature(lookup));
     ReadRequest request;
     request.dataset = version.dataset;

@@ -213,11 +213,11 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
   const storage::StageTable stage(*conn, "aggregate");
   const std::string candles =
       query.files.empty() ? "SELECT NULL::BIGINT AS ts WHERE false" : CandleSql(query);
-  DLAKE_RETURN_IF_ERROR(conn->Execute("CREATE TABLE " + stage.Quoted() +
-                                          " AS SELECT *, 0::BIGINT AS _seq FROM (" + candles + ")",
-                                      "aggregating " + source.Path() + " to " + to.name));
-  DLAKE_ASSIGN_OR_RETURN(
-      auto count, conn->Query("SELECT count(*) FROM " + stage.Quoted(), "counting"));
+  DLAKE_RETURN_IF_ERROR(conn->Execute(
+      "CREATE TABLE " + stage.Quoted() + " AS SELECT *, 0::BIGINT AS _seq FROM (" + candles + ")",
+      "aggregating " + source.Path() + " to " + to.name));
+  DLAKE_ASSIGN_OR_RETURN(auto count,
+                         conn->Query("SELECT count(*) FROM " + stage.Quoted(), "counting"));
   report.candles = count.GetInt64(0, 0);
   storage::DatasetWriter writer(ctx, *conn);
   storage::WriteOptions options;
@@ -226,8 +226,8 @@ Result<AggregateTarget> UpdateAggregate(const StorageContext& ctx, const Dataset
   // Aggregates are small per day: closed months go straight into month files, the layout
   // `dlake maintain compact` would give them (a year of 1h reads from 12 files).
   options.month_files_before = storage::MonthFirstDay(DayOf(ctx.env->NowMs()));
-  auto written =
-      writer.Replace(report.dataset, storage::Staging{stage.name(), true, false}, changed_days, options);
+  auto written = writer.Replace(report.dataset, storage::Staging{stage.name(), true, false},
+                                changed_days, options);
   DLAKE_RETURN_IF_ERROR(written.status());
   report.write = std::move(*written);
   DLAKE_RETURN_IF_ERROR(ctx.manifest->RecordAggregateInputs(report.dataset, source, inputs));

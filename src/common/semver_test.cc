@@ -38,12 +38,12 @@ TEST(SemVerTest, RefusesWhatIsNotStrictSemverAndSaysWhy) {
     const char* text;
     const char* why;
   } cases[] = {
-      {"1.0", "three numbers"},         {"v1.0.0", "not a number"},
-      {"1.01.0", "leading zero"},       {"1.0.0-", "prerelease"},
-      {"1.0.0-01", "leading zero"},     {"1.0.0+", "build"},
-      {"1.0.0-a..b", "prerelease"},     {"1.0.x", "not a number"},
-      {"", "three numbers"},            {"99999999999999999999.0.0", "too large"},
-      {"1.0.0-a_b", "prerelease"},      {"1.2", "expected a semantic version"},
+      {"1.0", "three numbers"},     {"v1.0.0", "not a number"},
+      {"1.01.0", "leading zero"},   {"1.0.0-", "prerelease"},
+      {"1.0.0-01", "leading zero"}, {"1.0.0+", "build"},
+      {"1.0.0-a..b", "prerelease"}, {"1.0.x", "not a number"},
+      {"", "three numbers"},        {"99999999999999999999.0.0", "too large"},
+      {"1.0.0-a_b", "prerelease"},  {"1.2", "expected a semantic version"},
   };
   for (const auto& c : cases) {
     auto v = SemVer::Parse(c.text);
@@ -55,9 +55,11 @@ TEST(SemVerTest, RefusesWhatIsNotStrictSemverAndSaysWhy) {
 
 TEST(SemVerTest, PrecedenceIsSemverNotFloatOrText) {
   // The order of semver.org §11, plus the float trap of the original (1.10 after 1.9).
-  std::vector<const char*> ordered = {
-      "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-      "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.9.0", "1.10.0", "2.0.0", "10.0.0"};
+  std::vector<const char*> ordered = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                                      "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+                                      "1.0.0-rc.1",  "1.0.0",         "1.0.1",
+                                      "1.9.0",       "1.10.0",        "2.0.0",
+                                      "10.0.0"};
   for (size_t i = 0; i + 1 < ordered.size(); ++i) {
     EXPECT_LT(V(ordered[i]), V(ordered[i + 1])) << ordered[i] << " < " << ordered[i + 1];
     EXPECT_GT(V(ordered[i + 1]), V(ordered[i]));

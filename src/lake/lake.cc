@@ -81,7 +81,6 @@ void PruneDatasetDirs(const StorageContext& ctx, const DatasetId& dataset) {
   }
 }
 
-
 Lake::Lake(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Lake::~Lake() = default;
