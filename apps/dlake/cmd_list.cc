@@ -60,6 +60,7 @@ void DeleteFeatureVersion(const GlobalOptions& global, const FeatureDeleteReques
   if (request.feature_set.empty() || request.version.empty()) {
     throw UsageError("--feature-set and --version go together");
   }
+  CheckUsage(FeatureRef::Parse(request.feature_set + "@" + request.version));
   auto lake = OpenLake(global);
   FeatureDeleteReport report = Check(lake->DeleteFeatures(request));
   if (global.json) {
