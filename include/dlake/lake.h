@@ -174,7 +174,8 @@ class Lake {
                                            const std::string& timeframe);
 
   // Rows of a dataset slice in ts order, all at once. With request.timeframe, the candles
-  // resampled (doc/aggregate.md).
+  // resampled (doc/aggregate.md). A slice without rows still has the columns (and types) a read
+  // of the dataset gives; none only when the dataset has no files.
   Result<RecordBatch> Read(const ReadRequest& request);
   // The same rows streamed in batches of at most `batch_rows`: bounded memory for any range.
   Status Scan(const ReadRequest& request, size_t batch_rows,

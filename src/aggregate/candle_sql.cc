@@ -109,6 +109,14 @@ std::string CandleSql(const CandleQuery& q) {
          CompleteCondition(q, end) + " ORDER BY ts";
 }
 
+std::string EmptyCandleSql() {
+  std::string select = "NULL::BIGINT AS ts";
+  for (const auto& c : Outputs()) {
+    select += std::string(", NULL::") + c.sql_type + " AS " + c.name;
+  }
+  return "SELECT " + select + " WHERE false";
+}
+
 std::vector<TimeRange> MergeRanges(std::vector<TimeRange> ranges) {
   std::sort(ranges.begin(), ranges.end());
   std::vector<TimeRange> out;

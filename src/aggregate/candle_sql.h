@@ -35,6 +35,9 @@ const std::vector<std::string>& AggregateColumns();
 // is kept only when every source period in it is present or lies in a known gap.
 std::string CandleSql(const CandleQuery& query);
 
+// A SELECT of no rows with the columns and types of CandleSql: what resampling nothing gives.
+std::string EmptyCandleSql();
+
 // Merges overlapping or touching ranges; the result is sorted.
 std::vector<TimeRange> MergeRanges(std::vector<TimeRange> ranges);
 

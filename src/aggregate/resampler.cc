@@ -4,6 +4,7 @@
 
 #include "aggregate/aggregator.h"
 #include "aggregate/buckets.h"
+#include "aggregate/candle_sql.h"
 #include "duck/duck.h"
 #include "storage/dataset_locks.h"
 #include "storage/reader.h"
@@ -22,6 +23,16 @@ Status CheckColumns(const std::vector<std::string>& columns) {
     }
   }
   return Status::Ok();
+}
+
+// The resampled columns `request` asks for, without rows ($1 and $2 unused but bound).
+std::string EmptySql(const ReadRequest& request) {
+  std::string columns;
+  for (const auto& c : request.columns) {
+    columns += (columns.empty() ? "" : ", ") + duck::QuoteIdentifier(c);
+  }
+  return "SELECT " + (columns.empty() ? std::string("*") : columns) + " FROM (" + EmptyCandleSql() +
+         ") WHERE ts >= $1 AND ts < $2";
 }
 
 }  // namespace
@@ -78,19 +89,32 @@ Status Resampler::Scan(const ReadRequest& request, size_t batch_rows, const duck
 }
 
 Result<RecordBatch> Resampler::Read(const ReadRequest& request) {
-  RecordBatch all;
-  if (request.end <= request.start) return all;
+  const std::string purpose = "resampling " + request.dataset.Path() + " to " + request.timeframe;
+  if (request.end <= request.start) {
+    return storage::RangeQueryColumns(*ctx_.duck, EmptySql(request), purpose, request.start,
+                                      request.end);
+  }
   DLAKE_ASSIGN_OR_RETURN(auto read_lock, storage::LockForReading(ctx_, request.dataset));
   DLAKE_ASSIGN_OR_RETURN(Source source, Plan(request));
-  if (source.stored) return storage::Reader(ctx_).Read(*source.stored);
-  if (source.sql.empty()) return all;
-  DLAKE_RETURN_IF_ERROR(storage::RunRangeQuery(
-      *ctx_.duck, source.sql, "resampling " + request.dataset.Path() + " to " + request.timeframe,
-      request.start, request.end, /*materialize=*/true, SIZE_MAX, [&](RecordBatch& batch) {
-        all = std::move(batch);
-        return Status::Ok();
-      }));
-  return all;
+  RecordBatch all;
+  bool any_rows = false;
+  if (source.stored) {
+    DLAKE_ASSIGN_OR_RETURN(all, storage::Reader(ctx_).Read(*source.stored));
+    // An aggregate without files (nothing to build in the range) has no columns to show.
+    if (!all.columns.empty()) return all;
+  } else if (!source.sql.empty()) {
+    DLAKE_RETURN_IF_ERROR(storage::RunRangeQuery(*ctx_.duck, source.sql, purpose, request.start,
+                                                 request.end, /*materialize=*/true, SIZE_MAX,
+                                                 [&](RecordBatch& batch) {
+                                                   all = std::move(batch);
+                                                   any_rows = true;
+                                                   return Status::Ok();
+                                                 }));
+  }
+  if (any_rows) return all;
+  // No candle: still the columns asked for, with their types.
+  return storage::RangeQueryColumns(*ctx_.duck, source.sql.empty() ? EmptySql(request) : source.sql,
+                                    purpose, request.start, request.end);
 }
 
 Result<int64_t> Resampler::Export(const ReadRequest& request, ExportFormat format,

@@ -96,15 +96,20 @@ RecordBatch EmptyLike(const RecordBatch& schema) {
 
 }  // namespace
 
-Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
-                     const BatchSink& sink) {
-  if (batch_rows == 0) return InvalidArgument("batches of 0 rows were asked for");
+Result<RecordBatch> EmptyBatch(QueryResult& result) {
   RecordBatch schema;
   for (size_t c = 0; c < result.ColumnCount(); ++c) {
     std::string name = result.ColumnName(c);
     DLAKE_ASSIGN_OR_RETURN(ColumnType type, ToColumnType(result.ColumnType(c), name));
     schema.columns.push_back(Column{name, type, {}, {}, {}, {}, {}});
   }
+  return schema;
+}
+
+Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
+                     const BatchSink& sink) {
+  if (batch_rows == 0) return InvalidArgument("batches of 0 rows were asked for");
+  DLAKE_ASSIGN_OR_RETURN(const RecordBatch schema, EmptyBatch(result));
   RecordBatch batch = EmptyLike(schema);
   if (materialized) Reserve(batch, std::min(result.RowCount(), batch_rows));
   while (true) {

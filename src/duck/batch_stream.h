@@ -20,4 +20,8 @@ using BatchSink = std::function<Status(RecordBatch&)>;
 Status StreamBatches(QueryResult& result, bool materialized, size_t batch_rows,
                      const BatchSink& sink);
 
+// A batch with `result`'s columns and types and no rows, whatever rows the result holds: what a
+// reader returns when a query found nothing, so callers still learn the columns.
+Result<RecordBatch> EmptyBatch(QueryResult& result);
+
 }  // namespace dlake::duck

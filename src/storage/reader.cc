@@ -1,5 +1,7 @@
 #include "storage/reader.h"
 
+#include <set>
+
 #include "duck/batch_stream.h"
 #include "duck/duck.h"
 #include "storage/dataset_locks.h"
@@ -7,15 +9,20 @@
 namespace dlake::storage {
 
 Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
-  Query query;
   DLAKE_ASSIGN_OR_RETURN(
-      query.files, ctx_.manifest->FilesOverlapping(request.dataset, request.start, request.end));
-  const auto& files = query.files;
-  if (files.empty()) return query;
+      auto files, ctx_.manifest->FilesOverlapping(request.dataset, request.start, request.end));
+  return QueryOver(std::move(files), request);
+}
+
+Reader::Query Reader::QueryOver(std::vector<FileEntry> files, const ReadRequest& request) const {
+  Query query;
+  query.files = std::move(files);
+  const auto& list_files = query.files;
+  if (list_files.empty()) return query;
   std::string list = "[";
-  for (size_t i = 0; i < files.size(); ++i) {
+  for (size_t i = 0; i < list_files.size(); ++i) {
     if (i) list += ", ";
-    list += duck::QuoteLiteral(ctx_.Abs(files[i].path));
+    list += duck::QuoteLiteral(ctx_.Abs(list_files[i].path));
   }
   list += "]";
   std::string columns;
@@ -26,8 +33,8 @@ Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   if (columns.empty()) columns = "*";
   // union_by_name reads every file's schema up front; only files that differ need it.
   bool same_columns = true;
-  for (const auto& f : files) {
-    same_columns &= !f.columns.empty() && f.columns == files.front().columns;
+  for (const auto& f : list_files) {
+    same_columns &= !f.columns.empty() && f.columns == list_files.front().columns;
   }
   // Files are listed in day order and each is sorted, and DuckDB preserves insertion order,
   // so rows come back in ts order without a sort.
@@ -36,6 +43,21 @@ Result<Reader::Query> Reader::BuildQuery(const ReadRequest& request) {
   if (request.limit >= 0) sql += " LIMIT " + std::to_string(request.limit);
   query.sql = std::move(sql);
   return query;
+}
+
+Result<RecordBatch> Reader::EmptyRead(const ReadRequest& request) {
+  DLAKE_ASSIGN_OR_RETURN(auto files, ctx_.manifest->Files(DatasetFilter::Of(request.dataset)));
+  // One file of each column set; files of unknown columns (older manifests) each count.
+  std::set<std::string> seen;
+  std::vector<FileEntry> schema_files;
+  for (auto& f : files) {
+    if (f.columns.empty() || seen.insert(f.columns).second) schema_files.push_back(std::move(f));
+  }
+  Query query = QueryOver(std::move(schema_files), request);
+  if (query.sql.empty()) return RecordBatch{};
+  return RangeQueryColumns(*ctx_.duck, query.sql,
+                           "reading the columns of " + request.dataset.Path(), request.start,
+                           request.end);
 }
 
 Status Reader::Scan(const ReadRequest& request, size_t batch_rows, const duck::BatchSink& sink) {
@@ -52,6 +74,17 @@ Status RunRangeQuery(duck::Database& db, const std::string& sql, const std::stri
   // Streaming keeps memory bounded; materialising lets DuckDB scan the files in parallel.
   DLAKE_ASSIGN_OR_RETURN(auto result, materialize ? stmt.Execute() : stmt.ExecuteStreaming());
   return duck::StreamBatches(result, materialize, batch_rows, sink);
+}
+
+Result<RecordBatch> RangeQueryColumns(duck::Database& db, const std::string& sql,
+                                      const std::string& purpose, int64_t start, int64_t end) {
+  DLAKE_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
+  DLAKE_ASSIGN_OR_RETURN(auto stmt,
+                         conn->Prepare("SELECT * FROM (" + sql + ") AS q LIMIT 0", purpose));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(1, start));
+  DLAKE_RETURN_IF_ERROR(stmt.Bind(2, end));
+  DLAKE_ASSIGN_OR_RETURN(auto result, stmt.Execute());
+  return duck::EmptyBatch(result);
 }
 
 Result<int64_t> ExportRangeQuery(duck::Database& db, const std::string& sql, int64_t start,
@@ -81,12 +114,21 @@ Status Reader::Run(const ReadRequest& request, bool materialize, size_t batch_ro
 
 Result<RecordBatch> Reader::Read(const ReadRequest& request) {
   RecordBatch all;
-  // One batch for everything: the sink runs once and takes the batch without a copy.
-  DLAKE_RETURN_IF_ERROR(Run(request, /*materialize=*/true, SIZE_MAX, [&](RecordBatch& batch) {
-    all = std::move(batch);
-    return Status::Ok();
-  }));
-  return all;
+  bool any_rows = false;
+  DLAKE_ASSIGN_OR_RETURN(auto read_lock, LockForReading(ctx_, request.dataset));
+  DLAKE_ASSIGN_OR_RETURN(Query query, BuildQuery(request));
+  if (!query.sql.empty() && request.start < request.end) {
+    // One batch for everything: the sink runs once and takes the batch without a copy.
+    DLAKE_RETURN_IF_ERROR(RunRangeQuery(*ctx_.duck, query.sql, "reading " + request.dataset.Path(),
+                                        request.start, request.end, /*materialize=*/true, SIZE_MAX,
+                                        [&](RecordBatch& batch) {
+                                          all = std::move(batch);
+                                          any_rows = true;
+                                          return Status::Ok();
+                                        }));
+  }
+  if (any_rows) return all;
+  return EmptyRead(request);
 }
 
 Result<int64_t> Reader::Export(const ReadRequest& request, ExportFormat format,
