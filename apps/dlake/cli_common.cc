@@ -27,20 +27,13 @@ void DatasetFlags::Add(CLI::App& cmd, bool symbol_required) {
 }
 
 DatasetFilter DatasetFlags::Filter() const {
-  DatasetFilter filter;
-  if (!exchange.empty()) filter.exchange = CheckUsage(NormalizeName("exchange", exchange));
-  if (!market.empty()) filter.market = CheckUsage(NormalizeName("market", market));
-  if (!symbol.empty()) filter.symbol = CheckUsage(NormalizeSymbol(symbol));
-  if (!type.empty()) filter.type = CheckUsage(ParseDataType(type));
-  if (!period.empty()) filter.period = CheckUsage(ParsePeriod(period)).name;
-  return filter;
+  return CheckUsage(ParseDatasetFilter({exchange, market, symbol, type, period}));
 }
 
 std::pair<int64_t, int64_t> ParseRange(const std::string& start, const std::string& end) {
-  int64_t from = start.empty() ? INT64_MIN : CheckUsage(ParseRangeStart(start));
-  int64_t to = end.empty() ? INT64_MAX : CheckUsage(ParseRangeEnd(end));
-  if (to <= from) throw UsageError("--end must be after --start");
-  return {from, to};
+  auto range = ParseTimeRange(start, end);
+  if (!range.ok()) throw UsageError("--start/--end: " + range.status().message());
+  return {range->start, range->end};
 }
 
 void AddSettingFlags(CLI::App& app, GlobalOptions& options) {

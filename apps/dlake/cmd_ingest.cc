@@ -69,15 +69,11 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
                   "Then bring these aggregates up to date, e.g. 15m,1h (default: the aggregate "
                   "setting)");
   cmd->callback([&global] {
-    std::string period = flags.dataset.period;
-    if (period.empty()) {
-      if (flags.dataset.type == kTypeAlt) throw UsageError("--period is required for alt data");
-      period = flags.dataset.type == kTypeTicks ? "tick" : "1m";
-    }
+    const DatasetFlags& names = flags.dataset;
     IngestRequest request;
     request.sources = flags.sources;
-    request.dataset = CheckUsage(DatasetId::Make(flags.dataset.exchange, flags.dataset.market,
-                                                 flags.dataset.symbol, flags.dataset.type, period));
+    request.dataset = CheckUsage(
+        ParseDatasetId({names.exchange, names.market, names.symbol, names.type, names.period}));
     request.on_bad_rows = flags.on_bad_rows == "skip" ? BadRowPolicy::kSkip : BadRowPolicy::kFail;
     request.compression = flags.compression == "zstd" ? Compression::kZstd : Compression::kSnappy;
     request.dry_run = flags.dry_run;
