@@ -150,7 +150,12 @@ void AddDownloadCommands(CLI::App& app, GlobalOptions& global) {
       if (request.end <= request.start) throw UsageError("--end must be after --start");
       request.funding = funding;
       ProgressPrinter progress;
-      if (!global.json) request.progress = [&](const DownloadProgress& p) { progress.Update(p); };
+      if (!global.json) {
+        request.progress = [&](const DownloadProgress& p) {
+          progress.Update(p);
+          return Status::Ok();
+        };
+      }
       auto lake = OpenLake(global);
       auto result = lake->DownloadHistory(request);
       progress.Finish();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "dlake/common/strings.h"
@@ -292,7 +293,8 @@ class SymbolDownloader {
       }
       DLAKE_RETURN_IF_ERROR(RecordGap(result, covered, to));
       rates.insert(rates.end(), part.begin(), part.end());
-      Progress(result.dataset.Path(), from, to, to, static_cast<int64_t>(rates.size()));
+      DLAKE_RETURN_IF_ERROR(
+          Progress(result.dataset.Path(), from, to, to, static_cast<int64_t>(rates.size())));
     }
     result.already_complete = rates.empty();
     if (!rates.empty()) {
@@ -350,8 +352,8 @@ class SymbolDownloader {
       }
       cursor = expected;
       if (sink.pending() >= kFlushRows) DLAKE_RETURN_IF_ERROR(Flush(sink, result));
-      Progress(result.dataset.Path(), from, to, cursor,
-               result.rows_written + static_cast<int64_t>(sink.pending()));
+      DLAKE_RETURN_IF_ERROR(Progress(result.dataset.Path(), from, to, cursor,
+                                     result.rows_written + static_cast<int64_t>(sink.pending())));
     }
     return Status::Ok();
   }
@@ -435,10 +437,10 @@ class SymbolDownloader {
     return static_cast<int64_t>(rates.size());
   }
 
-  void Progress(const std::string& dataset, int64_t from, int64_t to, int64_t at, int64_t rows) {
-    if (!request_.progress) return;
+  Status Progress(const std::string& dataset, int64_t from, int64_t to, int64_t at, int64_t rows) {
+    if (!request_.progress) return Status::Ok();
     const net::ApiStats& s = ex_.stats();
-    request_.progress(DownloadProgress{dataset, from, to, at, rows, s.requests, s.retries});
+    return request_.progress(DownloadProgress{dataset, from, to, at, rows, s.requests, s.retries});
   }
 
   const StorageContext& ctx_;
@@ -469,6 +471,14 @@ Result<DownloadReport> DownloadHistory(const StorageContext& ctx, const Download
     DLAKE_ASSIGN_OR_RETURN(market, NormalizeMarket(exchange, request.market));
   }
   if (request.symbols.empty()) return InvalidArgument("no symbol given");
+  if (request.days > 0 && request.start != std::numeric_limits<int64_t>::min()) {
+    return InvalidArgument("a number of days and a start exclude each other");
+  }
+  if (request.days < 0) return InvalidArgument("days must not be negative: ", request.days);
+  if (request.end <= request.start) {
+    return InvalidArgument("the end (", FormatTimestamp(request.end), ") must be after the start (",
+                           FormatTimestamp(request.start), ")");
+  }
   DLAKE_ASSIGN_OR_RETURN(Period period, ParsePeriod(request.period));
   if (period.name == "tick" || period.name == "funding") {
     return InvalidArgument("'", period.name, "' is not a candle interval");

@@ -11,6 +11,7 @@
 #include "dlake/aggregate/aggregate.h"
 #include "dlake/catalog/known_gap.h"
 #include "dlake/common/dataset.h"
+#include "dlake/common/status.h"
 
 namespace dlake {
 
@@ -30,12 +31,14 @@ struct DownloadRequest {
                                      // (unified) or the default (Binance FUTURES, Bybit LINEAR)
   std::vector<std::string> symbols;  // BTCUSDT, BTC/USDT:USDT, BTC/USDT
   std::string period = "1m";
-  int64_t start = std::numeric_limits<int64_t>::min();    // unset: after what is stored, or
-                                                          // from listing when nothing is
-  int64_t end = std::numeric_limits<int64_t>::max();      // unset: now (open candle excluded)
-  int days = 0;                                           // > 0: start = now - days
-  bool funding = false;                                   // also funding rates (derivatives)
-  std::function<void(const DownloadProgress&)> progress;  // called after every page
+  int64_t start = std::numeric_limits<int64_t>::min();  // unset: after what is stored, or
+                                                        // from listing when nothing is
+  int64_t end = std::numeric_limits<int64_t>::max();    // unset: now (open candle excluded)
+  int days = 0;                                         // > 0: start = now - days
+  bool funding = false;                                 // also funding rates (derivatives)
+  // Called after every page, on the calling thread. A non-OK status stops the download: it is
+  // returned as is, and what was committed before stays (the next download resumes there).
+  std::function<Status(const DownloadProgress&)> progress;
   // Periods to bring up to date after the candles are written (`--aggregate`); nullopt = the
   // `aggregate` setting.
   std::optional<std::vector<std::string>> aggregate;
