@@ -7,7 +7,8 @@
 namespace dlake {
 namespace {
 
-using Json = nlohmann::json;
+// Insertion order: keys come in the order doc/json.md lists them.
+using Json = nlohmann::ordered_json;
 
 std::string Dump(const Json& value, int indent) { return value.dump(indent); }
 
