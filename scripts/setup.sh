@@ -25,6 +25,7 @@ readonly PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libtomlplusplus-dev
   libpq-dev postgresql
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest
   clang-format clang-tidy ccache
 )
 

@@ -1,0 +1,92 @@
+#pragma once
+// dlake::python::Client: the object behind dlake.DataLakeClient. It holds one opened Lake (and
+// its Runtime) and calls the library's methods with the GIL released; results come back as the
+// library's JSON text (reports, listings) or as numpy column tuples (rows, batch_arrays.h).
+// Arguments arrive as plain words and numbers; dlake/__init__.py turns Python values (dates,
+// paths, lists) into them.
+//
+// Thread-safe: Python threads may call one Client concurrently (Lake is thread-safe). close()
+// lets calls in flight finish on the lake they started with. Errors raise dlake's exceptions
+// (errors.h). Every method needs the GIL on entry.
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dlake/lake.h"
+#include "dlake/request_parsing.h"
+
+namespace dlake::python {
+
+struct IngestArgs {
+  std::vector<std::string> sources;
+  DatasetNames dataset;
+  std::string on_bad_rows = "fail";    // fail | skip
+  std::string compression = "snappy";  // snappy | zstd
+  bool dry_run = false;
+  std::optional<std::vector<std::string>> aggregate;
+};
+
+struct DownloadArgs {
+  std::string exchange, market;
+  std::vector<std::string> symbols;
+  std::string timeframe = "1m";
+  std::string start, end;  // as ParseTimeRange reads them
+  int days = 0;
+  bool funding = false;
+  std::optional<std::vector<std::string>> aggregate;
+  pybind11::object progress;  // a callable taking a dict, or None
+};
+
+struct DeltaReadArgs {
+  std::string path;
+  std::optional<int64_t> version;
+  std::vector<std::string> columns;
+  std::string where;
+  std::optional<int64_t> limit;
+};
+
+class Client {
+ public:
+  // Opens the lake at `lake`, or ("") the one Lake::Locate finds ($DLAKE_LAKE, then the folders
+  // from the working directory up); with `create`, Lake::Init makes it first. `settings` are
+  // setting names and values of the highest precedence, as the CLI's flags.
+  Client(const std::string& lake, const std::map<std::string, std::string>& settings, bool create);
+
+  std::string root();
+  // Lake::Read of MakeReadRequest(query); the ts column becomes the "timestamp" column.
+  pybind11::list Read(const ReadQuery& query);
+  // JSON text of Lake::List.
+  std::string List(const DatasetNames& filter);
+  // JSON text of the IngestReport.
+  std::string Ingest(const IngestArgs& args);
+  // JSON text of the symbols stored.
+  std::string DownloadSymbols(const std::string& exchange, const std::string& market);
+  // JSON text of the DownloadReport. `progress` runs with the GIL after every page; an
+  // exception it raises (or a KeyboardInterrupt) stops the download and is re-raised here.
+  std::string DownloadHistory(const DownloadArgs& args);
+  // JSON text of the VerifyReport.
+  std::string Verify(const DatasetNames& filter, bool repair, bool check_data);
+  // delta::Table::Read on this lake's runtime.
+  pybind11::list DeltaRead(const DeltaReadArgs& args);
+  // Releases the lake (its DuckDB memory); later calls raise FailedPreconditionError.
+  void Close();
+
+ private:
+  std::shared_ptr<Lake> lake();
+
+  std::mutex mu_;
+  std::shared_ptr<Lake> lake_;  // guarded by mu_; null once closed
+};
+
+// A JSON list holding one default-valued record of `kind` ("datasets" or "symbols"): its keys
+// and value types are those of every record of that kind, for empty listings.
+std::string RecordTemplate(const std::string& kind);
+
+}  // namespace dlake::python
