@@ -32,7 +32,6 @@ class Resampler {
   Result<Source> Plan(const ReadRequest& request);
 
  private:
-
   const StorageContext& ctx_;
 };
 
