@@ -247,6 +247,102 @@ class DataLakeClient:
             aggregate=_optional_words(aggregate, "aggregate"), progress=progress)
         return _json.loads(text)
 
+    # ---- The feature store (doc/features.md) ----
+
+    def upload_feature(self, data, exchange, symbol, feature_set, version, market=None,
+                       description=None, sources=None, code_ref=None, dry_run=False):
+        """Uploads feature rows as an immutable version of a feature set (`dlake upload-feature`).
+
+        data: a DataFrame (its time in a `ts` column or a DatetimeIndex named ts: datetimes,
+        naive = UTC, or int epoch ms; other columns keep their dtypes: ints, floats (NaN = NULL),
+        bools, strings) or the path of a .parquet/.csv file. version: a semantic version
+        ("1.0.0"). sources: datasets it was computed from ("BINANCE/FUTURES/BTCUSDT/raw/1m").
+        The same content again is a no-op (outcome "unchanged"); other content under an
+        existing version raises AlreadyExistsError. Returns the report as a dict.
+        """
+        path = ""
+        columns = []
+        if isinstance(data, (str, bytes, _os.PathLike)):
+            path = _os.fsdecode(data)
+        else:
+            from ._frames import columns_from_frame
+
+            columns = columns_from_frame(data)
+        text = self._client.upload_feature(
+            path=path, columns=columns, exchange=_word(exchange, "exchange"),
+            symbol=_word(symbol, "symbol"), market=_word(market, "market"),
+            feature_set=_word(feature_set, "feature_set"), version=_word(version, "version"),
+            description=_word(description, "description"), code_ref=_word(code_ref, "code_ref"),
+            sources=_words(sources, "sources"), dry_run=bool(dry_run))
+        return _json.loads(text)
+
+    def read_features(self, exchange, symbol, feature_set, version=None, start_date=None,
+                      end_date=None, columns=None, limit=None, as_of=None):
+        """The rows of a feature set version (the highest when version is None; with as_of, the
+        highest created before it) as a DataFrame indexed by `ts` (UTC)."""
+        ref = _word(feature_set, "feature_set")
+        if version is not None:
+            ref += "@" + _word(version, "version")
+        names = _words(columns, "columns")
+        if names and "ts" not in names:
+            names.insert(0, "ts")
+        limit = _count(limit, "limit")
+        rows = self._client.read_features(
+            ref=ref, exchange=_word(exchange, "exchange"), symbol=_word(symbol, "symbol"),
+            start=_time_text(start_date, "start_date"), end=_time_text(end_date, "end_date"),
+            columns=names, limit=-1 if limit is None else limit,
+            as_of=_time_text(as_of, "as_of"))
+        from ._frames import frame_from_columns
+
+        return frame_from_columns(rows, index_name="ts")
+
+    def read_with_features(self, exchange, symbol, features, start_date=None, end_date=None,
+                           market=None, timeframe=None, columns=None, tolerance=None,
+                           as_of=None, limit=None):
+        """Candles joined point in time with feature sets (`dlake read --with-features`): each
+        candle gets, per set, the newest feature row with ts at or before its own, never a later
+        one. features: "alpha", "alpha@1.0.0" or a list of them. Feature columns are named
+        "<set>.<column>"; "<set>.ts" (UTC timestamps) is the time of the row used. tolerance: a
+        duration ("5m", "2h"): older rows are not used (NaN/<NA>). as_of: only versions created
+        before it. Indexed by `ts` (UTC)."""
+        refs = ",".join(_words(features, "features"))
+        names = _words(columns, "columns")
+        if names and "ts" not in names:
+            names.insert(0, "ts")
+        limit = _count(limit, "limit")
+        rows = self._client.read_with_features(
+            exchange=_word(exchange, "exchange"), market=_word(market, "market"),
+            symbol=_word(symbol, "symbol"), period="", timeframe=_word(timeframe, "timeframe"),
+            start=_time_text(start_date, "start_date"), end=_time_text(end_date, "end_date"),
+            columns=names, limit=-1 if limit is None else limit, features=refs,
+            tolerance=_word(tolerance, "tolerance"), as_of=_time_text(as_of, "as_of"))
+        from ._frames import feature_times, frame_from_columns
+
+        return feature_times(frame_from_columns(rows, index_name="ts"))
+
+    def list_features(self, feature_set=None, exchange=None, symbol=None):
+        """The feature set versions (`dlake features list`) as a list of dicts, sets by name and
+        versions highest first, each with its lineage (doc/json.md)."""
+        return _json.loads(self._client.list_features(
+            feature_set=_word(feature_set, "feature_set"), exchange=_word(exchange, "exchange"),
+            symbol=_word(symbol, "symbol")))
+
+    def show_feature(self, ref):
+        """Every exchange symbol of one version ("alpha" = its highest, "alpha@1.0.0"), lineage
+        included, as a list of dicts."""
+        return _json.loads(self._client.show_feature(_word(ref, "ref")))
+
+    def diff_features(self, a, b):
+        """How two versions ("alpha@1.0.0", "alpha@1.1.0") differ in schema and coverage."""
+        return _json.loads(self._client.diff_features(_word(a, "a"), _word(b, "b")))
+
+    def delete_feature(self, feature_set, version, exchange=None, symbol=None, dry_run=False):
+        """Deletes a version (of every exchange symbol, or the one named); returns the report."""
+        return _json.loads(self._client.delete_feature(
+            feature_set=_word(feature_set, "feature_set"), version=_word(version, "version"),
+            exchange=_word(exchange, "exchange"), symbol=_word(symbol, "symbol"),
+            dry_run=bool(dry_run)))
+
     # ---- Checking ----
 
     def verify(self, symbol=None, exchange=None, data_type=None, market=None, period=None,

@@ -70,3 +70,54 @@ def frame_from_records(records, template):
         if field in frame.columns:
             frame[field] = pd.to_datetime(frame[field], unit="ms", utc=True)
     return frame
+
+
+def feature_times(frame):
+    """The "<set>.ts" columns of a point-in-time join (epoch ms) as UTC timestamps."""
+    import pandas as pd
+
+    for name in frame.columns:
+        if name.endswith(".ts"):
+            frame[name] = pd.to_datetime(frame[name].astype("float64"), unit="ms", utc=True)
+    return frame
+
+
+def columns_from_frame(frame):
+    """Column tuples (name, kind, values, mask) for upload_feature: `ts` from a column or the
+    index (datetimes as epoch ms, naive = UTC; ints as epoch ms), then every column by dtype.
+    Vectorised per column."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"data must be a DataFrame or a path, not {type(frame).__name__}")
+    if "ts" not in frame.columns:
+        if frame.index.name != "ts":
+            raise ValueError("data has no ts column and its index is not named ts")
+        frame = frame.reset_index()
+    out = []
+    for name in frame.columns:
+        series = frame[name]
+        if not isinstance(name, str):
+            raise TypeError(f"column names must be str, not {type(name).__name__}")
+        if name == "ts" and pd.api.types.is_datetime64_any_dtype(series.dtype):
+            if getattr(series.dt, "tz", None) is None:
+                series = series.dt.tz_localize("UTC")
+            nat = series.isna().to_numpy()
+            values = (series.dt.tz_convert("UTC").dt.tz_localize(None)
+                      .to_numpy(dtype="datetime64[ms]").astype("int64"))
+            out.append((name, "int64", values, nat))
+            continue
+        dtype = series.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            mask = series.isna().to_numpy()
+            out.append((name, "bool", series.fillna(False).to_numpy(dtype="bool"), mask))
+        elif pd.api.types.is_integer_dtype(dtype):
+            mask = series.isna().to_numpy()
+            out.append((name, "int64", series.fillna(0).to_numpy(dtype="int64"), mask))
+        elif pd.api.types.is_float_dtype(dtype):
+            out.append((name, "float64", series.to_numpy(dtype="float64", na_value=np.nan), None))
+        else:
+            values = series.astype(object).where(series.notna(), None).to_numpy(dtype=object)
+            out.append((name, "string", values, None))
+    return out

@@ -47,13 +47,6 @@ Result<Compression> ParseCompression(const std::string& text) {
   return InvalidArgument("compression must be 'snappy' or 'zstd', not '", text, "'");
 }
 
-// Runs `work` (library calls only, no Python) with the GIL released.
-template <typename Work>
-auto WithoutGil(Work&& work) {
-  py::gil_scoped_release release;
-  return work();
-}
-
 py::dict ProgressDict(const DownloadProgress& p) {
   py::dict out;
   out["dataset"] = p.dataset;

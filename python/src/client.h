@@ -24,6 +24,13 @@
 
 namespace dlake::python {
 
+// Runs `work` (library calls only, no Python) with the GIL released.
+template <typename Work>
+auto WithoutGil(Work&& work) {
+  pybind11::gil_scoped_release release;
+  return work();
+}
+
 struct IngestArgs {
   std::vector<std::string> sources;
   DatasetNames dataset;
@@ -52,6 +59,17 @@ struct DeltaReadArgs {
   std::optional<int64_t> limit;
 };
 
+struct FeatureUploadArgs {
+  std::string path;  // a file; or "" with `columns`
+  // (name, kind, values, mask) tuples as dlake/__init__.py builds them from a DataFrame:
+  // kind "int64" (values int64, mask bool True = NULL), "float64" (NaN = NULL), "bool" (mask),
+  // "string" (object: str or None).
+  pybind11::list columns;
+  std::string exchange, symbol, market, feature_set, version, description, code_ref;
+  std::vector<std::string> sources;
+  bool dry_run = false;
+};
+
 class Client {
  public:
   // Opens the lake at `lake`, or ("") the one Lake::Locate finds ($DLAKE_LAKE, then the folders
@@ -75,6 +93,24 @@ class Client {
   std::string Verify(const DatasetNames& filter, bool repair, bool check_data);
   // delta::Table::Read on this lake's runtime.
   pybind11::list DeltaRead(const DeltaReadArgs& args);
+  // ---- The feature store (doc/features.md) ----
+  // The rows of a version (Lake::ResolveFeature, then Lake::Read); `as_of` as --as-of ("" = none).
+  pybind11::list ReadFeatures(const std::string& ref, const std::string& exchange,
+                              const std::string& symbol, const std::string& start,
+                              const std::string& end, const std::vector<std::string>& columns,
+                              int64_t limit, const std::string& as_of);
+  // Lake::ReadWithFeatures of the candles `query` names; `features` "SET[@V],...", `tolerance`
+  // a duration ("" = none).
+  pybind11::list ReadWithFeatures(const ReadQuery& query, const std::string& features,
+                                  const std::string& tolerance, const std::string& as_of);
+  // JSON text of the FeatureUploadReport.
+  std::string UploadFeature(const FeatureUploadArgs& args);
+  // JSON text of Lake::ListFeatures, Lake::ShowFeature, Lake::DiffFeatures, Lake::DeleteFeatures.
+  std::string ListFeatures(const FeatureListRequest& request);
+  std::string ShowFeature(const std::string& ref);
+  std::string DiffFeatures(const std::string& a, const std::string& b);
+  std::string DeleteFeatures(const FeatureDeleteRequest& request);
+
   // Releases the lake (its DuckDB memory); later calls raise FailedPreconditionError.
   void Close();
 

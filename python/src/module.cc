@@ -114,6 +114,72 @@ void DefineClient(py::module_& m) {
           },
           arg("path"), arg("version").none(true), arg("columns"), arg("where"),
           arg("limit").none(true))
+      .def(
+          "read_features",
+          [](Client& self, std::string ref, std::string exchange, std::string symbol,
+             std::string start, std::string end, std::vector<std::string> columns, int64_t limit,
+             std::string as_of) {
+            return self.ReadFeatures(ref, exchange, symbol, start, end, columns, limit, as_of);
+          },
+          arg("ref"), arg("exchange"), arg("symbol"), arg("start"), arg("end"), arg("columns"),
+          arg("limit"), arg("as_of"))
+      .def(
+          "read_with_features",
+          [](Client& self, std::string exchange, std::string market, std::string symbol,
+             std::string period, std::string timeframe, std::string start, std::string end,
+             std::vector<std::string> columns, int64_t limit, std::string features,
+             std::string tolerance, std::string as_of) {
+            ReadQuery query;
+            query.dataset = Names(std::move(exchange), std::move(market), std::move(symbol), "",
+                                  std::move(period));
+            query.timeframe = std::move(timeframe);
+            query.start = std::move(start);
+            query.end = std::move(end);
+            query.columns = std::move(columns);
+            query.limit = limit;
+            return self.ReadWithFeatures(query, features, tolerance, as_of);
+          },
+          arg("exchange"), arg("market"), arg("symbol"), arg("period"), arg("timeframe"),
+          arg("start"), arg("end"), arg("columns"), arg("limit"), arg("features"), arg("tolerance"),
+          arg("as_of"))
+      .def(
+          "upload_feature",
+          [](Client& self, std::string path, py::list columns, std::string exchange,
+             std::string symbol, std::string market, std::string feature_set, std::string version,
+             std::string description, std::string code_ref, std::vector<std::string> sources,
+             bool dry_run) {
+            FeatureUploadArgs args{std::move(path),
+                                   std::move(columns),
+                                   std::move(exchange),
+                                   std::move(symbol),
+                                   std::move(market),
+                                   std::move(feature_set),
+                                   std::move(version),
+                                   std::move(description),
+                                   std::move(code_ref),
+                                   std::move(sources),
+                                   dry_run};
+            return self.UploadFeature(args);
+          },
+          arg("path"), arg("columns"), arg("exchange"), arg("symbol"), arg("market"),
+          arg("feature_set"), arg("version"), arg("description"), arg("code_ref"), arg("sources"),
+          arg("dry_run"))
+      .def(
+          "list_features",
+          [](Client& self, std::string feature_set, std::string exchange, std::string symbol) {
+            return self.ListFeatures(FeatureListRequest{feature_set, exchange, symbol});
+          },
+          arg("feature_set"), arg("exchange"), arg("symbol"))
+      .def("show_feature", &Client::ShowFeature, arg("ref"))
+      .def("diff_features", &Client::DiffFeatures, arg("a"), arg("b"))
+      .def(
+          "delete_feature",
+          [](Client& self, std::string feature_set, std::string version, std::string exchange,
+             std::string symbol, bool dry_run) {
+            return self.DeleteFeatures(
+                FeatureDeleteRequest{feature_set, version, exchange, symbol, dry_run});
+          },
+          arg("feature_set"), arg("version"), arg("exchange"), arg("symbol"), arg("dry_run"))
       .def("close", &Client::Close);
 }
 
