@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include <chrono>
 #include <exception>
 #include <utility>
 
@@ -92,6 +93,17 @@ py::list Client::Read(const ReadQuery& query) {
     return lake->Read(request);
   });
   return RowsToPython(std::move(read), kTimestampColumn);
+}
+
+std::pair<double, int64_t> Client::TimeRead(const ReadQuery& query) {
+  std::shared_ptr<Lake> lake = this->lake();
+  return Check(WithoutGil([&]() -> Result<std::pair<double, int64_t>> {
+    const auto start = std::chrono::steady_clock::now();
+    DLAKE_ASSIGN_OR_RETURN(ReadRequest request, MakeReadRequest(*lake, query));
+    DLAKE_ASSIGN_OR_RETURN(RecordBatch batch, lake->Read(request));
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    return std::make_pair(took.count(), static_cast<int64_t>(batch.num_rows));
+  }));
 }
 
 std::string Client::List(const DatasetNames& filter) {

@@ -93,6 +93,10 @@ class Client {
   std::string Verify(const DatasetNames& filter, bool repair, bool check_data);
   // delta::Table::Read on this lake's runtime.
   pybind11::list DeltaRead(const DeltaReadArgs& args);
+  // Seconds Lake::Read of MakeReadRequest(query) takes in C++ and the rows it returned, the
+  // batch dropped: the baseline bench/sdk_read_bench.py measures read() against.
+  std::pair<double, int64_t> TimeRead(const ReadQuery& query);
+
   // ---- The feature store (doc/features.md) ----
   // The rows of a version (Lake::ResolveFeature, then Lake::Read); `as_of` as --as-of ("" = none).
   pybind11::list ReadFeatures(const std::string& ref, const std::string& exchange,

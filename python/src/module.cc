@@ -115,6 +115,18 @@ void DefineClient(py::module_& m) {
           arg("path"), arg("version").none(true), arg("columns"), arg("where"),
           arg("limit").none(true))
       .def(
+          "time_read",
+          [](Client& self, std::string exchange, std::string market, std::string symbol,
+             std::string start, std::string end) {
+            ReadQuery query;
+            query.dataset =
+                Names(std::move(exchange), std::move(market), std::move(symbol), "", "");
+            query.start = std::move(start);
+            query.end = std::move(end);
+            return self.TimeRead(query);
+          },
+          arg("exchange"), arg("market"), arg("symbol"), arg("start"), arg("end"))
+      .def(
           "read_features",
           [](Client& self, std::string ref, std::string exchange, std::string symbol,
              std::string start, std::string end, std::vector<std::string> columns, int64_t limit,
