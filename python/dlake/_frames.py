@@ -53,7 +53,8 @@ def frame_from_columns(columns, index_name=None):
         import numpy as np
 
         index = _utc_index(np.empty(0, dtype="M8[ns]"), index_name)
-    return pd.DataFrame(data, index=index, columns=list(data), copy=False)
+    # No columns= argument: with it, pandas 1.5 first turns every column into an object array.
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def frame_from_records(records, template):
