@@ -200,21 +200,26 @@ class DataLakeClient:
     # ---- Writing ----
 
     def ingest(self, source, exchange, symbol, market="FUTURES", data_type="raw", period=None,
-               on_bad_rows="fail", compression="snappy", dry_run=False, aggregate=None):
+               on_bad_rows="fail", compression="snappy", dry_run=False, aggregate=None,
+               progress=None):
         """Loads CSV files into one dataset (`dlake ingest`); returns the report as a dict.
 
         source: a CSV file, a folder of .csv files or a glob, or a list of them. period: None =
         1m (tick for ticks; alt data must name one). on_bad_rows: "fail" (nothing written) or
         "skip" (skipped and reported). aggregate: periods to bring up to date afterwards (None =
-        the `aggregate` setting).
+        the `aggregate` setting). progress: None or a callable taking a dict (phase "reading" or
+        "writing", file, files_done, files_total, rows_read), called every 100,000 rows, after
+        each file and before writing; what it raises stops the ingest before anything is written.
         """
+        if progress is not None and not callable(progress):
+            raise TypeError("progress must be callable or None")
         text = self._client.ingest(
             sources=_words(source, "source"), exchange=_word(exchange, "exchange"),
             market=_word(market, "market"), symbol=_word(symbol, "symbol"),
             type=_word(data_type, "data_type"), period=_word(period, "period"),
             on_bad_rows=_word(on_bad_rows, "on_bad_rows"),
             compression=_word(compression, "compression"), dry_run=bool(dry_run),
-            aggregate=_optional_words(aggregate, "aggregate"))
+            aggregate=_optional_words(aggregate, "aggregate"), progress=progress)
         return _json.loads(text)
 
     def download_symbols(self, exchange, market=None):

@@ -48,6 +48,16 @@ Result<Compression> ParseCompression(const std::string& text) {
   return InvalidArgument("compression must be 'snappy' or 'zstd', not '", text, "'");
 }
 
+py::dict ProgressDict(const IngestProgress& p) {
+  py::dict out;
+  out["phase"] = p.phase;
+  out["file"] = p.file;
+  out["files_done"] = p.files_done;
+  out["files_total"] = p.files_total;
+  out["rows_read"] = p.rows_read;
+  return out;
+}
+
 py::dict ProgressDict(const DownloadProgress& p) {
   py::dict out;
   out["dataset"] = p.dataset;
@@ -58,6 +68,26 @@ py::dict ProgressDict(const DownloadProgress& p) {
   out["requests"] = p.requests;
   out["retries"] = p.retries;
   return out;
+}
+
+// A library progress callback that calls `callable` (None: nobody) with the progress as a dict,
+// holding the GIL. What it raises, or a Ctrl-C that arrived, is kept in `raised` and stops the
+// library's work at that point; the caller re-raises it once the library has returned.
+template <typename Progress>
+std::function<Status(const Progress&)> PythonProgress(const py::object& callable,
+                                                      std::exception_ptr& raised,
+                                                      const char* work) {
+  return [&callable, &raised, work](const Progress& p) -> Status {
+    py::gil_scoped_acquire gil;
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (!callable.is_none()) callable(ProgressDict(p));
+    } catch (...) {
+      raised = std::current_exception();
+      return Aborted("the ", work, " was stopped by its progress callback");
+    }
+    return Status::Ok();
+  };
 }
 
 }  // namespace
@@ -117,8 +147,11 @@ std::string Client::List(const DatasetNames& filter) {
 
 std::string Client::Ingest(const IngestArgs& args) {
   std::shared_ptr<Lake> lake = this->lake();
-  return Check(WithoutGil([&]() -> Result<std::string> {
+  // An ingest stopped by its callback writes nothing.
+  std::exception_ptr raised;
+  Result<std::string> report = WithoutGil([&]() -> Result<std::string> {
     IngestRequest request;
+    request.progress = PythonProgress<IngestProgress>(args.progress, raised, "ingest");
     request.sources = args.sources;
     DLAKE_ASSIGN_OR_RETURN(request.dataset, ParseDatasetId(args.dataset));
     DLAKE_ASSIGN_OR_RETURN(request.on_bad_rows, ParseBadRowPolicy(args.on_bad_rows));
@@ -127,7 +160,9 @@ std::string Client::Ingest(const IngestArgs& args) {
     request.aggregate = args.aggregate;
     DLAKE_ASSIGN_OR_RETURN(IngestReport report, lake->Ingest(request));
     return ToJson(report, request.dataset, kCompact);
-  }));
+  });
+  if (raised) std::rethrow_exception(raised);
+  return Check(std::move(report));
 }
 
 std::string Client::DownloadSymbols(const std::string& exchange, const std::string& market) {
@@ -151,20 +186,9 @@ std::string Client::DownloadHistory(const DownloadArgs& args) {
   TimeRange range = Check(ParseTimeRange(args.start, args.end));
   request.start = range.start;
   request.end = range.end;
-  // What the callback raised (or the interrupt that arrived), re-raised once the library has
-  // returned; the download stops at the page it was on.
+  // The download stops at the page it was on.
   std::exception_ptr raised;
-  request.progress = [&](const DownloadProgress& p) -> Status {
-    py::gil_scoped_acquire gil;
-    try {
-      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      if (!args.progress.is_none()) args.progress(ProgressDict(p));
-    } catch (...) {
-      raised = std::current_exception();
-      return Aborted("the download was stopped by its progress callback");
-    }
-    return Status::Ok();
-  };
+  request.progress = PythonProgress<DownloadProgress>(args.progress, raised, "download");
   Result<DownloadReport> report = WithoutGil([&] { return lake->DownloadHistory(request); });
   if (raised) std::rethrow_exception(raised);
   return ToJson(Check(std::move(report)), kCompact);

@@ -38,6 +38,7 @@ struct IngestArgs {
   std::string compression = "snappy";  // snappy | zstd
   bool dry_run = false;
   std::optional<std::vector<std::string>> aggregate;
+  pybind11::object progress;  // a callable taking a dict, or None
 };
 
 struct DownloadArgs {

@@ -54,7 +54,7 @@ void DefineClient(py::module_& m) {
           [](Client& self, std::vector<std::string> sources, std::string exchange,
              std::string market, std::string symbol, std::string type, std::string period,
              std::string on_bad_rows, std::string compression, bool dry_run,
-             std::optional<std::vector<std::string>> aggregate) {
+             std::optional<std::vector<std::string>> aggregate, py::object progress) {
             IngestArgs args;
             args.sources = std::move(sources);
             args.dataset = Names(std::move(exchange), std::move(market), std::move(symbol),
@@ -63,10 +63,12 @@ void DefineClient(py::module_& m) {
             args.compression = std::move(compression);
             args.dry_run = dry_run;
             args.aggregate = std::move(aggregate);
+            args.progress = std::move(progress);
             return self.Ingest(args);
           },
           arg("sources"), arg("exchange"), arg("market"), arg("symbol"), arg("type"), arg("period"),
-          arg("on_bad_rows"), arg("compression"), arg("dry_run"), arg("aggregate").none(true))
+          arg("on_bad_rows"), arg("compression"), arg("dry_run"), arg("aggregate").none(true),
+          arg("progress").none(true) = py::none())
       .def("download_symbols", &Client::DownloadSymbols, arg("exchange"), arg("market"))
       .def(
           "download_history",

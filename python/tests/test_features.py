@@ -117,3 +117,22 @@ def test_bad_frames_are_refused_before_the_lake_is_touched(lake):
     report = lake.upload_feature(by_index, "BINANCE", "BTCUSDT", "a", "1.0.0")
     assert report["time_from"] == JAN1_MS and report["time_to"] == JAN1_MS + DAY_MS
     assert lake.list_features(feature_set="a")[0]["rows"] == 2
+
+
+def test_ingest_reports_progress_and_a_raising_callback_stops_it(tmp_path):
+    seen = []
+    with dlake.DataLakeClient.init(tmp_path / "lake") as client:
+        csv = write_klines(tmp_path / "big.csv", JAN1_MS, 120 * 1440)
+        client.ingest(csv, "binance", "BTCUSDT", progress=seen.append)
+        assert [p["phase"] for p in seen] == ["reading", "reading", "writing"]
+        assert seen[0]["rows_read"] >= 99_000 and seen[-1]["rows_read"] == 120 * 1440
+        assert seen[1]["files_done"] == 1 and seen[1]["files_total"] == 1
+
+        def stop(p):
+            if p["phase"] == "writing":
+                raise KeyError("enough")
+
+        later = write_klines(tmp_path / "later.csv", JAN1_MS + 200 * DAY_MS, 10)
+        with pytest.raises(KeyError, match="enough"):
+            client.ingest(later, "binance", "BTCUSDT", progress=stop)
+        assert client.list()["rows"].sum() == 120 * 1440

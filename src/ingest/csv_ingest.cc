@@ -112,8 +112,17 @@ Result<IngestReport> CsvIngester::Run(const IngestRequest& request) {
   } drop{*conn, "DROP TABLE IF EXISTS " + table + "; DROP TABLE IF EXISTS " + sorted_table};
 
   RowStager stager(*conn, table, request.dataset, request.on_bad_rows, ctx_.env->NowMs());
-  for (const auto& file : report.files) {
-    DLAKE_RETURN_IF_ERROR(stager.StageFile(file, report));
+  const auto files_total = static_cast<int64_t>(report.files.size());
+  auto progress = [&](const char* phase, const std::string& file, int64_t done) -> Status {
+    if (!request.progress) return Status::Ok();
+    return request.progress(IngestProgress{phase, file, done, files_total, report.rows_read});
+  };
+  for (size_t i = 0; i < report.files.size(); ++i) {
+    const std::string& file = report.files[i];
+    const auto done = static_cast<int64_t>(i);
+    DLAKE_RETURN_IF_ERROR(
+        stager.StageFile(file, report, [&] { return progress("reading", file, done); }));
+    DLAKE_RETURN_IF_ERROR(progress("reading", file, done + 1));
   }
   if (stager.rows_staged() == 0) return report;
   report.columns = stager.ColumnNames();
@@ -134,6 +143,7 @@ Result<IngestReport> CsvIngester::Run(const IngestRequest& request) {
     staging.table = sorted_table;
     staging.sorted = true;
   }
+  DLAKE_RETURN_IF_ERROR(progress("writing", "", files_total));
   storage::WriteOptions options;
   options.compression = request.compression;
   options.dry_run = request.dry_run;

@@ -358,7 +358,8 @@ class RowStager::FileStager {
       price_ = -1, qty_ = -1;
 };
 
-Status RowStager::StageFile(const std::string& path, IngestReport& report) {
+Status RowStager::StageFile(const std::string& path, IngestReport& report,
+                            const std::function<Status()>& tick) {
   DLAKE_ASSIGN_OR_RETURN(CsvLineReader reader, CsvLineReader::Open(path));
   std::string_view line;
   DLAKE_ASSIGN_OR_RETURN(bool any, reader.Next(&line));
@@ -389,6 +390,7 @@ Status RowStager::StageFile(const std::string& path, IngestReport& report) {
     DLAKE_ASSIGN_OR_RETURN(bool more, reader.Next(&line));
     if (!more) break;
     DLAKE_RETURN_IF_ERROR(stager.Line(line, reader.line_number()));
+    if (tick && reader.line_number() % kTickLines == 0) DLAKE_RETURN_IF_ERROR(tick());
   }
   return stager.Finish();
 }

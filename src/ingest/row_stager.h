@@ -2,6 +2,7 @@
 // Parses and validates CSV rows and appends them to the staging table, chunk by chunk.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,7 +26,10 @@ class RowStager {
 
   // Streams one file into the staging table. Returns InvalidArgument naming file and line for a
   // bad row under kFail.
-  Status StageFile(const std::string& path, IngestReport& report);
+  // `tick` (if set) runs every kTickLines lines; an error it returns stops the file there.
+  Status StageFile(const std::string& path, IngestReport& report,
+                   const std::function<Status()>& tick = nullptr);
+  static constexpr int64_t kTickLines = 100'000;
 
   bool sorted() const { return out_of_order_ == 0; }
   // False when every dedup key was strictly greater than the one before: then the input

@@ -249,6 +249,48 @@ TEST_F(LakeTest, DryRunReportsAndWritesNothing) {
   EXPECT_TRUE(lake_->List(DatasetFilter{})->empty());
 }
 
+TEST_F(LakeTest, IngestReportsProgressAndAnErrorFromItStopsTheIngestBeforeAnyWrite) {
+  KlineOptions opts;
+  opts.count = 150 * 1440;  // 216,000 rows: two ticks of 100,000 in the first file
+  const std::string big = Csv("big.csv", MakeKlineCsv(opts));
+  opts.count = 10;
+  opts.start_ms += 150 * kMsPerDay;
+  const std::string small = Csv("small.csv", MakeKlineCsv(opts));
+  IngestRequest request;
+  request.sources = {big, small};
+  request.dataset = Btc();
+  std::vector<IngestProgress> seen;
+  request.progress = [&](const IngestProgress& p) {
+    seen.push_back(p);
+    return Status::Ok();
+  };
+  ASSERT_THAT(lake_->Ingest(request).status(), IsOk());
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[0].phase, "reading");
+  EXPECT_EQ(seen[0].file, big);
+  EXPECT_EQ(seen[0].files_done, 0);
+  EXPECT_EQ(seen[0].files_total, 2);
+  EXPECT_GE(seen[0].rows_read, 99'000);
+  EXPECT_GT(seen[1].rows_read, seen[0].rows_read);
+  EXPECT_EQ(seen[2].files_done, 1);
+  EXPECT_EQ(seen[2].rows_read, 150 * 1440);
+  EXPECT_EQ(seen[3].file, small);
+  EXPECT_EQ(seen[3].files_done, 2);
+  EXPECT_EQ(seen[4].phase, "writing");
+  EXPECT_EQ(seen[4].rows_read, 150 * 1440 + 10);
+
+  // A caller that stops the ingest (the Python SDK on Ctrl-C) gets its error; nothing changes.
+  const auto before = DataChecksums();
+  opts.start_ms += kMsPerDay;
+  request.sources = {Csv("later.csv", MakeKlineCsv(opts))};
+  request.progress = [](const IngestProgress& p) {
+    return p.phase == "writing" ? Aborted("stopped by the caller") : Status::Ok();
+  };
+  EXPECT_THAT(lake_->Ingest(request).status(),
+              StatusIs(StatusCode::kAborted, HasSubstr("stopped by the caller")));
+  EXPECT_EQ(DataChecksums(), before);
+}
+
 TEST_F(LakeTest, MicrosecondTimestampsAreNormalisedToMilliseconds) {
   const std::string doge =
       testing::SharedPath("api-samples/binance-vision/DOGEUSDT-1s-2025-01-01.head3.csv");

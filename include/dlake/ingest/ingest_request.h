@@ -2,6 +2,7 @@
 // CSV ingest: what to load and what happened (doc/ingest.md).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@ enum class BadRowPolicy {
   kSkip,  // bad rows are skipped, counted and the first ones reported
 };
 
+// Where an ingest is (IngestRequest::progress).
+struct IngestProgress {
+  std::string phase;  // "reading": parsing and staging rows; "writing": the day files
+  std::string file;   // the file being read ("" while writing)
+  int64_t files_done = 0;
+  int64_t files_total = 0;
+  int64_t rows_read = 0;  // data rows parsed so far, over all files
+};
+
 struct IngestRequest {
   // CSV files, folders (their *.csv files) or glob patterns; read in the order given, files of a
   // folder or glob in name order. Later rows win over earlier ones with the same key.
@@ -29,6 +39,9 @@ struct IngestRequest {
   // Periods to bring up to date after the write (`--aggregate`); nullopt = the `aggregate`
   // setting. Periods the dataset cannot be aggregated to are skipped.
   std::optional<std::vector<std::string>> aggregate;
+  // Called every 100,000 rows read, after each file and once before writing. An error it
+  // returns stops the ingest before anything is written, with that error.
+  std::function<Status(const IngestProgress&)> progress;
 };
 
 struct BadRow {
