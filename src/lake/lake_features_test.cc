@@ -510,7 +510,9 @@ TEST_F(LakeFeaturesTest, PointInTimeJoinNeverLooksAhead) {
       EXPECT_DOUBLE_EQ(value->doubles[i], expected[i]->value) << i;
     }
     EXPECT_GT(used, 0);
-    if (tolerance >= 0) EXPECT_LT(used, static_cast<int64_t>(candles.size()));
+    if (tolerance >= 0) {
+      EXPECT_LT(used, static_cast<int64_t>(candles.size()));
+    }
   }
 }
 
